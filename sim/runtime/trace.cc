@@ -1,4 +1,4 @@
-#include "sim/trace.h"
+#include "sim/runtime/trace.h"
 
 #include <cstdio>
 
