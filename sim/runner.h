@@ -1,0 +1,58 @@
+// The simulation runner: generate a scenario from a seed, run it deterministically, report.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+
+namespace tierkv::sim {
+
+// One broken invariant, with the operation history around it.
+struct Violation {
+  std::string invariant;  // checker name, e.g. "recovery", "backup_primary", "pagination"
+  std::string message;    // what was expected and what was found
+  std::string history;    // the operations (and faults) around the violation, one per line
+};
+
+struct RunStats {
+  uint64_t ops_issued = 0;
+  uint64_t ops_acknowledged = 0;
+  uint64_t ops_failed = 0;
+  uint64_t crashes = 0;
+  uint64_t simulated_time_us = 0;
+  uint64_t trace_events = 0;
+  std::map<std::string, uint64_t> faults_fired;       // by fault kind name
+  std::map<std::string, uint64_t> invariants_checked;  // by checker name
+};
+
+struct RunResult {
+  std::string trace_hex;  // the run's trace hash: same scenario => same value
+  std::vector<Violation> violations;
+  RunStats stats;
+  // A clear error for a scenario that cannot run (e.g. an unknown backend); not a violation.
+  Status setup_error;
+  bool ok() const { return setup_error.ok() && violations.empty(); }
+};
+
+struct GenerateOptions {
+  uint64_t ops = 400;
+  std::string backend = "memory";
+  // Fault kinds to draw from; empty = swarm (the seed picks which kinds are on and their rates).
+  std::vector<FaultKind> fault_kinds;
+  bool no_faults = false;
+  bool over_budget = false;
+};
+
+// Derives a complete scenario (world config, workload, fault schedule) from seed.
+Scenario generate_scenario(uint64_t seed, const GenerateOptions& options);
+
+// Runs scenario deterministically on SimEnv/SimClock/SimExecutor with every checker on.
+RunResult run_scenario(const Scenario& scenario);
+
+// The build id written into scenario files (compiler, build type, source revision if known).
+std::string build_id();
+
+}  // namespace tierkv::sim
