@@ -1,0 +1,20 @@
+// Small helpers the real backends (LevelDB, SQLite, LMDB) and the HybridStore share: printable
+// keys for error messages and durable file copies through an Env.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/core/status.h"
+#include "engine/io/env.h"
+
+namespace tierkv {
+
+// key as text for messages: printable ASCII kept, other bytes as \xNN, cut after 64 bytes.
+std::string printable_key(std::string_view key);
+
+// Copies the file `from` to `to` (which must not exist) and syncs `to`. Not the directory
+// entry: the caller sync_dir()s the destination directory once all copies are done.
+Status copy_file_synced(Env& env, const std::string& from, const std::string& to);
+
+}  // namespace tierkv

@@ -1,0 +1,68 @@
+// LevelDbBackend: LevelDB 1.23 behind the Backend interface, on tierkv's Env through
+// LevelDbEnvBridge (PosixEnv in production, SimEnv in the simulator).
+//
+// Promises:
+//   - Every file goes through options.env; time through options.clock.
+//   - Writes use WriteOptions.sync = options.sync: with sync, an OK put/remove/write is in the
+//     fsync'ed log and survives a power cut; a batch is one log record, so all-or-nothing.
+//   - Background compactions run only inside this object's calls, after the foreground work,
+//     on the caller's thread (drained until none is left), and before the DB is deleted. So
+//     under the simulator the same seed gives the same file operations.
+//   - checkpoint(dir): with compactions drained, SST files (.ldb/.sst, immutable) are
+//     hard-linked (Env::link) and MANIFEST, CURRENT and the logs are copied, each synced; then
+//     dir and its parent are sync_dir'd. Opening a LevelDbBackend on dir gives that state.
+//   - A DB directory is locked (LevelDB's LOCK through Env::lock_file): a second open is Busy
+//     or IOError naming the lock.
+// Errors name the directory and, where there is one, the key.
+// Thread-safety: one thread at a time (Backend's rule).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/backends/backend.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace tierkv {
+
+class LevelDbEnvBridge;
+
+struct LevelDbTuning {
+  // Memtable size before a flush to level 0. Small values make compactions frequent (tests).
+  size_t write_buffer_size_bytes = 4 * 1024 * 1024;
+  size_t max_file_size_bytes = 2 * 1024 * 1024;
+};
+
+class LevelDbBackend final : public Backend {
+ public:
+  static Result<std::unique_ptr<LevelDbBackend>> open(const BackendOptions& options,
+                                                      const LevelDbTuning& tuning = {});
+  ~LevelDbBackend() override;
+
+  std::string_view name() const override { return "leveldb"; }
+  Result<std::string> get(std::string_view key) override;
+  Status put(std::string_view key, std::string_view value) override;
+  Status remove(std::string_view key) override;
+  Status write(const WriteBatch& batch) override;
+  Result<std::vector<KeyValue>> scan(const KeyRange& range, size_t limit) override;
+  Status checkpoint(const std::string& dir) override;
+  Status close() override;
+
+  // How many background work items (compactions, flushes) have run so far.
+  uint64_t background_runs() const { return background_runs_; }
+
+ private:
+  explicit LevelDbBackend(BackendOptions options);
+  Status check_open() const;
+  void drain();
+
+  BackendOptions options_;
+  std::unique_ptr<LevelDbEnvBridge> bridge_;
+  std::unique_ptr<leveldb::DB> db_;
+  uint64_t background_runs_ = 0;
+};
+
+}  // namespace tierkv

@@ -1,0 +1,236 @@
+#include "engine/backends/sqlite_backend.h"
+
+#include <cassert>
+
+#include <sqlite3.h>
+
+#include "engine/backends/backend_util.h"
+#include "engine/backends/sqlite_vfs.h"
+#include "engine/io/env.h"
+#include "engine/io/env_util.h"
+
+namespace tierkv {
+namespace {
+
+// Binds bytes as a BLOB; an empty string stays a zero-length BLOB, never NULL.
+int bind_bytes(sqlite3_stmt* stmt, int index, std::string_view bytes) {
+  if (bytes.empty()) return sqlite3_bind_zeroblob(stmt, index, 0);
+  return sqlite3_bind_blob64(stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+}
+
+std::string column_bytes(sqlite3_stmt* stmt, int column) {
+  const void* data = sqlite3_column_blob(stmt, column);
+  const int size = sqlite3_column_bytes(stmt, column);
+  if (data == nullptr || size == 0) return {};
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+// Resets a statement on scope exit so it holds no read transaction or bound pointers.
+struct StmtReset {
+  sqlite3_stmt* stmt;
+  ~StmtReset() {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+}  // namespace
+
+SqliteBackend::SqliteBackend(BackendOptions options) : options_(std::move(options)) {}
+
+SqliteBackend::~SqliteBackend() { (void)close(); }
+
+Result<std::unique_ptr<SqliteBackend>> SqliteBackend::open(const BackendOptions& options,
+                                                           const SqliteTuning& tuning) {
+  if (options.env == nullptr) return Status::invalid_argument("sqlite backend needs an Env");
+  if (options.dir.empty()) return Status::invalid_argument("sqlite backend needs a directory");
+  TIERKV_RETURN_IF_ERROR(create_dirs_durably(*options.env, options.dir));
+  std::unique_ptr<SqliteBackend> backend(new SqliteBackend(options));
+  Result<std::unique_ptr<FileLock>> lock = options.env->lock_file(join_path(options.dir, "LOCK"));
+  if (!lock.ok()) return lock.status().with_context("sqlite open " + options.dir);
+  backend->lock_ = std::move(*lock);
+  TIERKV_ASSIGN_OR_RETURN(backend->vfs_,
+                          SqliteVfs::create(options.env, options.clock, options.seed, options.dir));
+  TIERKV_RETURN_IF_ERROR(backend->init(tuning));
+  return backend;
+}
+
+Status SqliteBackend::init(const SqliteTuning& tuning) {
+  const std::string path = join_path(options_.dir, kSqliteDbName);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           vfs_->name());
+  if (rc != SQLITE_OK) return error("open " + path, rc);
+  TIERKV_RETURN_IF_ERROR(exec("PRAGMA locking_mode=EXCLUSIVE"));
+  TIERKV_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL"));
+  TIERKV_RETURN_IF_ERROR(exec(options_.sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
+  TIERKV_RETURN_IF_ERROR(exec("PRAGMA temp_store=MEMORY"));
+  const std::string autocheckpoint =
+      "PRAGMA wal_autocheckpoint=" + std::to_string(tuning.wal_autocheckpoint_pages);
+  TIERKV_RETURN_IF_ERROR(exec(autocheckpoint.c_str()));
+  TIERKV_RETURN_IF_ERROR(
+      exec("CREATE TABLE IF NOT EXISTS kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID"));
+  // journal_mode=WAL answers with the mode it got; check that it is really WAL.
+  sqlite3_stmt* mode = nullptr;
+  rc = sqlite3_prepare_v2(db_, "PRAGMA journal_mode", -1, &mode, nullptr);
+  if (rc != SQLITE_OK) return error("prepare journal_mode", rc);
+  const bool is_wal = sqlite3_step(mode) == SQLITE_ROW &&
+                      std::string(reinterpret_cast<const char*>(sqlite3_column_text(mode, 0))) == "wal";
+  sqlite3_finalize(mode);
+  if (!is_wal) return Status::io_error("sqlite " + path + ": journal_mode=WAL was refused");
+  struct {
+    sqlite3_stmt** stmt;
+    const char* sql;
+  } statements[] = {
+      {&get_stmt_, "SELECT value FROM kv WHERE key = ?1"},
+      {&put_stmt_, "INSERT OR REPLACE INTO kv(key, value) VALUES(?1, ?2)"},
+      {&delete_stmt_, "DELETE FROM kv WHERE key = ?1"},
+      {&scan_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
+      {&scan_open_end_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?3"},
+  };
+  for (auto& [stmt, sql] : statements) {
+    rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+    if (rc != SQLITE_OK) return error(std::string("prepare ") + sql, rc);
+  }
+  return Status();
+}
+
+Status SqliteBackend::check_open() const {
+  if (db_ == nullptr) return Status::io_error("sqlite " + options_.dir + " is closed");
+  return Status();
+}
+
+Status SqliteBackend::error(const std::string& what, int rc) const {
+  std::string msg = "sqlite " + options_.dir + ": " + what + ": " + sqlite3_errstr(rc);
+  if (db_ != nullptr) msg += std::string(" (") + sqlite3_errmsg(db_) + ")";
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL) return Status::no_space(std::move(msg));
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return Status::corruption(std::move(msg));
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status::busy(std::move(msg));
+  if (primary == SQLITE_TOOBIG) return Status::invalid_argument(std::move(msg));
+  return Status::io_error(std::move(msg));
+}
+
+Status SqliteBackend::exec(const char* sql) {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status() : error(sql, rc);
+}
+
+Result<std::string> SqliteBackend::get(std::string_view key) {
+  TIERKV_RETURN_IF_ERROR(check_open());
+  StmtReset reset{get_stmt_};
+  bind_bytes(get_stmt_, 1, key);
+  const int rc = sqlite3_step(get_stmt_);
+  if (rc == SQLITE_ROW) return column_bytes(get_stmt_, 0);
+  if (rc == SQLITE_DONE) {
+    return Status::not_found("key '" + printable_key(key) + "' not found in sqlite " +
+                             options_.dir);
+  }
+  return error("get '" + printable_key(key) + "'", rc);
+}
+
+Status SqliteBackend::apply(const BatchOp& op) {
+  sqlite3_stmt* stmt = op.kind == BatchOp::Kind::kPut ? put_stmt_ : delete_stmt_;
+  StmtReset reset{stmt};
+  bind_bytes(stmt, 1, op.key);
+  if (op.kind == BatchOp::Kind::kPut) bind_bytes(stmt, 2, op.value);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) {
+    return error(std::string(op.kind == BatchOp::Kind::kPut ? "put '" : "delete '") +
+                     printable_key(op.key) + "'",
+                 rc);
+  }
+  return Status();
+}
+
+Status SqliteBackend::put(std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.put(std::string(key), std::string(value));
+  return write(batch);
+}
+
+Status SqliteBackend::remove(std::string_view key) {
+  WriteBatch batch;
+  batch.remove(std::string(key));
+  return write(batch);
+}
+
+Status SqliteBackend::apply_batch(const WriteBatch& batch) {
+  for (const BatchOp& op : batch.ops()) TIERKV_RETURN_IF_ERROR(apply(op));
+  return Status();
+}
+
+Status SqliteBackend::write(const WriteBatch& batch) {
+  TIERKV_RETURN_IF_ERROR(check_open());
+  if (batch.empty()) return Status();
+  TIERKV_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status status = apply_batch(batch);
+  if (status.ok()) status = exec("COMMIT");
+  // A failed COMMIT may leave the transaction open (e.g. an I/O error): roll it back so the
+  // batch is all-or-nothing in this connection too.
+  if (!status.ok() && sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+  return status;
+}
+
+Result<std::vector<KeyValue>> SqliteBackend::scan(const KeyRange& range, size_t limit) {
+  TIERKV_RETURN_IF_ERROR(check_open());
+  sqlite3_stmt* stmt = range.end.empty() ? scan_open_end_stmt_ : scan_stmt_;
+  StmtReset reset{stmt};
+  bind_bytes(stmt, 1, range.start);
+  if (!range.end.empty()) bind_bytes(stmt, 2, range.end);
+  sqlite3_bind_int64(stmt, 3, limit == 0 ? -1 : static_cast<sqlite3_int64>(limit));
+  std::vector<KeyValue> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    out.push_back({column_bytes(stmt, 0), column_bytes(stmt, 1)});
+  }
+  if (rc != SQLITE_DONE) return error("scan from '" + printable_key(range.start) + "'", rc);
+  return out;
+}
+
+Status SqliteBackend::checkpoint(const std::string& dir) {
+  TIERKV_RETURN_IF_ERROR(check_open());
+  Env& env = *options_.env;
+  if (env.dir_exists(dir) || env.file_exists(dir)) {
+    return Status::invalid_argument("sqlite checkpoint target " + dir + " already exists");
+  }
+  TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, dir));
+  const std::string path = join_path(dir, kSqliteDbName);
+  sqlite3* dest = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           vfs_->name());
+  if (rc == SQLITE_OK) rc = sqlite3_exec(dest, "PRAGMA locking_mode=EXCLUSIVE", nullptr, nullptr, nullptr);
+  sqlite3_backup* backup = rc == SQLITE_OK ? sqlite3_backup_init(dest, "main", db_, "main") : nullptr;
+  if (backup != nullptr) {
+    rc = sqlite3_backup_step(backup, -1);
+    const int finish_rc = sqlite3_backup_finish(backup);
+    if (rc == SQLITE_DONE) rc = finish_rc;
+  } else if (rc == SQLITE_OK) {
+    rc = sqlite3_errcode(dest);
+  }
+  const std::string dest_error = dest != nullptr ? sqlite3_errmsg(dest) : "";
+  const int close_rc = sqlite3_close(dest);
+  if (rc != SQLITE_OK) return error("checkpoint into " + path + " (" + dest_error + ")", rc);
+  if (close_rc != SQLITE_OK) return error("close checkpoint " + path, close_rc);
+  TIERKV_ASSIGN_OR_RETURN(auto file, env.open_file(path, OpenMode::kReadWrite));
+  TIERKV_RETURN_IF_ERROR(file->sync());
+  TIERKV_RETURN_IF_ERROR(file->close());
+  TIERKV_RETURN_IF_ERROR(env.sync_dir(dir));
+  return env.sync_dir(parent_dir(dir));
+}
+
+Status SqliteBackend::close() {
+  if (db_ == nullptr) return Status();
+  for (sqlite3_stmt* stmt :
+       {get_stmt_, put_stmt_, delete_stmt_, scan_stmt_, scan_open_end_stmt_}) {
+    sqlite3_finalize(stmt);
+  }
+  get_stmt_ = put_stmt_ = delete_stmt_ = scan_stmt_ = scan_open_end_stmt_ = nullptr;
+  const int rc = sqlite3_close(db_);
+  db_ = nullptr;
+  vfs_.reset();
+  lock_.reset();
+  if (rc != SQLITE_OK) return Status::io_error("sqlite close " + options_.dir + ": " + sqlite3_errstr(rc));
+  return Status();
+}
+
+}  // namespace tierkv
