@@ -61,16 +61,22 @@ class WritableFileBridge final : public leveldb::WritableFile {
   ~WritableFileBridge() override { (void)Close(); }
 
   leveldb::Status Append(const leveldb::Slice& data) override {
+    if (!failed_.ok()) return failed_;
     buffer_.append(data.data(), data.size());
     if (buffer_.size() >= kWriteBufferBytes) return Flush();
     return leveldb::Status::OK();
   }
   leveldb::Status Flush() override {
+    if (!failed_.ok()) return failed_;
     if (buffer_.empty()) return leveldb::Status::OK();
     if (file_ == nullptr) return leveldb::Status::IOError("flush after close");
     Status status = file_->append(buffer_);
-    buffer_.clear();  // a failed append is not retried: LevelDB treats the file as failed
-    return to_leveldb_status(status);
+    buffer_.clear();
+    // Sticky: LevelDB's log writer has already counted the lost bytes into its block layout, so
+    // any later record would be misaligned. Failing every later call keeps acknowledged writes
+    // recoverable (the DB must be reopened).
+    failed_ = to_leveldb_status(status);
+    return failed_;
   }
   leveldb::Status Sync() override {
     leveldb::Status flushed = Flush();
@@ -80,7 +86,8 @@ class WritableFileBridge final : public leveldb::WritableFile {
       leveldb::Status dir = to_leveldb_status(env_->sync_dir(parent_dir(file_->path())));
       if (!dir.ok()) return dir;
     }
-    return to_leveldb_status(file_->sync());
+    failed_ = to_leveldb_status(file_->sync());
+    return failed_;
   }
   leveldb::Status Close() override {
     if (file_ == nullptr) return leveldb::Status::OK();
@@ -96,6 +103,7 @@ class WritableFileBridge final : public leveldb::WritableFile {
   std::unique_ptr<File> file_;
   std::string buffer_;
   bool is_manifest_ = false;
+  leveldb::Status failed_;
 };
 
 class LockBridge final : public leveldb::FileLock {
