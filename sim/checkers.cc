@@ -1,0 +1,255 @@
+#include "sim/checkers.h"
+
+#include <cassert>
+#include <set>
+
+namespace tierkv::sim {
+namespace {
+
+constexpr size_t kPreviewBytes = 24;
+
+std::string describe_allowed(const AllowedValues& allowed) {
+  std::string out;
+  if (allowed.absent_allowed) out = "<absent>";
+  for (const std::string& value : allowed.values) {
+    out += (out.empty() ? "" : " | ") + value_preview(value);
+  }
+  return out.empty() ? "(nothing)" : out;
+}
+
+std::string ns_name(const std::string& primary, const std::string& secondary) {
+  return "'" + primary + "/" + secondary + "'";
+}
+
+}  // namespace
+
+std::string value_preview(const std::optional<std::string>& value) {
+  if (!value) return "<absent>";
+  if (value->size() <= kPreviewBytes) return "'" + *value + "'";
+  return "'" + value->substr(0, kPreviewBytes) + "...'(" + std::to_string(value->size()) + "B)";
+}
+
+Checkers::Checkers(const Model& model, RunStats* stats, std::vector<Violation>* violations)
+    : model_(model), stats_(stats), violations_(violations) {
+  assert(stats_ != nullptr);
+  assert(violations_ != nullptr);
+}
+
+void Checkers::note(uint64_t time_us, std::string text) {
+  if (recent_.size() < kRecentEventsMax) {
+    recent_.emplace_back(time_us, std::move(text));
+  } else {
+    recent_[recent_next_] = {time_us, std::move(text)};
+  }
+  recent_next_ = (recent_next_ + 1) % kRecentEventsMax;
+}
+
+std::string Checkers::recent_events() const {
+  std::string out;
+  const size_t n = recent_.size();
+  const size_t first = n < kRecentEventsMax ? 0 : recent_next_;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& [time_us, text] = recent_[(first + i) % n];
+    out += "  @" + std::to_string(time_us) + "us " + text + "\n";
+  }
+  return out;
+}
+
+bool Checkers::count(const char* invariant, bool ok) {
+  ++stats_->invariants_checked[invariant];
+  return ok;
+}
+
+void Checkers::fail(const char* invariant, std::string message, std::string history) {
+  std::string events = recent_events();
+  if (!events.empty()) history += "recent run events:\n" + events;
+  violations_->push_back(Violation{invariant, std::move(message), std::move(history)});
+}
+
+bool Checkers::recovered_value(const StoreKey& key, const std::optional<std::string>& observed,
+                               bool wiped) {
+  const AllowedValues allowed = model_.allowed_now(key, /*after_crash=*/true, wiped);
+  if (count(kCheckRecovery, allowed.allows(observed))) return true;
+  fail(kCheckRecovery,
+       "after recovery " + key.to_string() + " holds " + value_preview(observed) +
+           "; allowed: " + describe_allowed(allowed) +
+           " (an acknowledged write was lost, or an older or phantom value came back)",
+       model_.history(key));
+  return false;
+}
+
+bool Checkers::version_monotonic(uint64_t version_before, uint64_t version_after,
+                                 std::string_view what) {
+  if (count(kCheckRecovery, version_after >= version_before)) return true;
+  fail(kCheckRecovery,
+       std::string(what) + " went back from version " + std::to_string(version_before) +
+           " to " + std::to_string(version_after) + " across a restart",
+       "");
+  return false;
+}
+
+bool Checkers::lt_hash_matches(const std::string& maintained_hex,
+                               const std::string& recomputed_hex, uint64_t version) {
+  if (count(kCheckRecovery, maintained_hex == recomputed_hex)) return true;
+  fail(kCheckRecovery,
+       "LtHash at version " + std::to_string(version) + " is " + maintained_hex +
+           " but the recovered state hashes to " + recomputed_hex,
+       "");
+  return false;
+}
+
+bool Checkers::read_value(const StoreKey& key, const std::optional<std::string>& observed,
+                          uint64_t issued_tick, uint64_t completed_tick, uint64_t op_index) {
+  const AllowedValues allowed = model_.allowed_for_read(key, issued_tick, completed_tick);
+  if (count(kCheckReads, allowed.allows(observed))) return true;
+  fail(kCheckReads,
+       "read op#" + std::to_string(op_index) + " of " + key.to_string() + " returned " +
+           value_preview(observed) + "; allowed: " + describe_allowed(allowed),
+       model_.history(key));
+  return false;
+}
+
+bool Checkers::wal_recovery(const WalRecoverySummary& summary, std::string_view dir) {
+  const bool reason_given = summary.truncated_bytes == 0 || !summary.truncated_reason.empty();
+  const bool not_ahead = summary.recovered_version <= summary.last_wal_version ||
+                         summary.records == 0;
+  if (count(kCheckWalPrefix, reason_given && not_ahead)) return true;
+  std::string message = "WAL recovery of " + std::string(dir) + ": ";
+  if (!reason_given) {
+    message += "cut " + std::to_string(summary.truncated_bytes) + " bytes without a reason";
+  } else {
+    message += "store at version " + std::to_string(summary.recovered_version) +
+               " is ahead of the log's last version " + std::to_string(summary.last_wal_version);
+  }
+  fail(kCheckWalPrefix, std::move(message), "");
+  return false;
+}
+
+bool Checkers::backup_not_older(const StoreKey& key,
+                                const std::optional<std::string>& backup_observed) {
+  const AllowedValues allowed = model_.allowed_now(key, /*after_crash=*/true, /*wiped=*/false);
+  if (count(kCheckBackupPrimary, allowed.allows(backup_observed))) return true;
+  fail(kCheckBackupPrimary,
+       "backup holds " + value_preview(backup_observed) + " for " + key.to_string() +
+           ", older than (or unknown to) what was acknowledged; allowed: " +
+           describe_allowed(allowed),
+       model_.history(key));
+  return false;
+}
+
+bool Checkers::backup_equals_primary(const StoreKey& key,
+                                     const std::optional<std::string>& primary,
+                                     const std::optional<std::string>& backup) {
+  if (count(kCheckBackupPrimary, primary == backup)) return true;
+  fail(kCheckBackupPrimary,
+       "when quiescent, primary holds " + value_preview(primary) + " for " + key.to_string() +
+           " but backup holds " + value_preview(backup),
+       model_.history(key));
+  return false;
+}
+
+bool Checkers::routing(const StoreKey& key, bool is_ephemeral, bool in_primary, bool in_backup,
+                       bool in_ephemeral) {
+  bool ok = true;
+  std::string message;
+  if (is_ephemeral && (in_primary || in_backup)) {
+    ok = false;
+    message = "ephemeral key " + key.to_string() + " found in " +
+              (in_primary ? std::string("primary") : std::string("backup"));
+  } else if (!is_ephemeral && in_ephemeral) {
+    ok = false;
+    message = "durable key " + key.to_string() + " found in the ephemeral tier" +
+              (in_primary ? "" : " and not in primary");
+  }
+  if (count(kCheckRouting, ok)) return true;
+  fail(kCheckRouting, std::move(message), model_.history(key));
+  return false;
+}
+
+bool Checkers::pagination(const std::string& primary_namespace,
+                          const std::string& secondary_namespace,
+                          const std::vector<std::vector<std::string>>& pages, bool complete,
+                          const std::optional<std::vector<std::string>>& list) {
+  const std::string ns = ns_name(primary_namespace, secondary_namespace);
+  std::set<std::string> seen;
+  std::string problem;
+  for (size_t p = 0; p < pages.size() && problem.empty(); ++p) {
+    if (pages[p].size() > kListPageSizeMax) {
+      problem = "page " + std::to_string(p) + " holds " + std::to_string(pages[p].size()) +
+                " keys, over the page bound " + std::to_string(kListPageSizeMax);
+    }
+    for (const std::string& key : pages[p]) {
+      if (!seen.insert(key).second && list) {
+        problem = "key '" + key + "' appears twice in the page walk (again on page " +
+                  std::to_string(p) + ")";
+        break;
+      }
+    }
+  }
+  if (problem.empty() && !complete) problem = "the page walk did not end within its bound";
+  if (problem.empty() && list) {
+    const std::set<std::string> listed(list->begin(), list->end());
+    if (listed != seen) {
+      problem = "pages hold " + std::to_string(seen.size()) + " distinct keys but list() holds " +
+                std::to_string(listed.size());
+      for (const std::string& key : listed) {
+        if (!seen.contains(key)) {
+          problem += "; '" + key + "' listed but never paged";
+          break;
+        }
+      }
+      for (const std::string& key : seen) {
+        if (!listed.contains(key)) {
+          problem += "; '" + key + "' paged but not listed";
+          break;
+        }
+      }
+    }
+  }
+  if (count(kCheckPagination, problem.empty())) return true;
+  fail(kCheckPagination, "list_page walk of " + ns + ": " + problem, "");
+  return false;
+}
+
+bool Checkers::rollback_state(uint64_t version, const std::map<std::string, std::string>& expected,
+                              const std::map<std::string, std::string>& actual) {
+  if (count(kCheckVersioned, expected == actual)) return true;
+  std::string detail;
+  for (const auto& [key, value] : expected) {
+    auto it = actual.find(key);
+    if (it == actual.end() || it->second != value) {
+      detail = "raw key of length " + std::to_string(key.size()) + " expected " +
+               value_preview(value) + ", found " +
+               value_preview(it == actual.end() ? std::nullopt
+                                                : std::optional<std::string>(it->second));
+      break;
+    }
+  }
+  if (detail.empty()) {
+    for (const auto& [key, value] : actual) {
+      if (!expected.contains(key)) {
+        detail = "a raw key absent at that version came back with " + value_preview(value);
+        break;
+      }
+    }
+  }
+  fail(kCheckVersioned,
+       "rollback to version " + std::to_string(version) + " does not yield the state recorded " +
+           "at that version (" + std::to_string(expected.size()) + " vs " +
+           std::to_string(actual.size()) + " raw entries): " + detail,
+       "");
+  return false;
+}
+
+bool Checkers::liveness(bool finished, uint64_t bound_us, const std::vector<std::string>& pending) {
+  if (count(kCheckLiveness, finished)) return true;
+  std::string history;
+  for (const std::string& line : pending) history += "  still pending: " + line + "\n";
+  fail(kCheckLiveness,
+       std::to_string(pending.size()) + " operations still pending " + std::to_string(bound_us) +
+           "us after faults healed",
+       std::move(history));
+  return false;
+}
+
+}  // namespace tierkv::sim

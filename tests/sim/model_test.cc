@@ -1,0 +1,122 @@
+// The model (sim/model.h) decides which values a store may legally show; these tests pin the
+// rules the recovery and read checkers rely on.
+#include "sim/model.h"
+
+#include <gtest/gtest.h>
+
+namespace tierkv::sim {
+namespace {
+
+const StoreKey kKey{"app", "", "k1"};
+
+uint64_t write(Model& model, std::string value, uint64_t op = 0) {
+  return model.begin(op, 0, "write", kKey, std::move(value), true, true, 0);
+}
+
+TEST(ModelTest, UnknownKeyMayOnlyBeAbsent) {
+  Model model;
+  const AllowedValues allowed = model.allowed_now(kKey, true);
+  EXPECT_TRUE(allowed.allows(std::nullopt));
+  EXPECT_FALSE(allowed.allows(std::string("x")));
+}
+
+TEST(ModelTest, AckedWriteSetsTheFloorAfterACrash) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::ok_status(), 1);
+  const uint64_t b = write(model, "b");
+  model.crash();
+  EXPECT_EQ(model.mutation(b).state, MutationState::kCrashed);
+  const AllowedValues allowed = model.allowed_now(kKey, true);
+  EXPECT_TRUE(allowed.allows(std::string("a")));
+  EXPECT_TRUE(allowed.allows(std::string("b")));  // in flight: may have landed
+  EXPECT_FALSE(allowed.allows(std::nullopt));     // older than the acked write
+  EXPECT_FALSE(allowed.allows(std::string("c"))); // nobody wrote it
+}
+
+TEST(ModelTest, CallOrderNotCompletionOrderDecides) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  const uint64_t b = write(model, "b");
+  model.complete(b, Status::ok_status(), 1);
+  model.complete(a, Status::ok_status(), 2);  // the stale write acks later (skipped by the store)
+  const AllowedValues allowed = model.allowed_now(kKey, true);
+  EXPECT_TRUE(allowed.allows(std::string("b")));
+  EXPECT_FALSE(allowed.allows(std::string("a")));
+  EXPECT_EQ(model.settled_value(kKey), std::optional<std::string>("b"));
+}
+
+TEST(ModelTest, FailedWriteMayHaveLandedRejectedCasMayNot) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::ok_status(), 1);
+  const uint64_t b = write(model, "b");
+  model.complete(b, Status::io_error("backup down"), 2);
+  const uint64_t c = model.begin(3, 0, "cas", kKey, std::string("c"), true, true, 3);
+  model.complete(c, Status::conflict("version moved"), 4);
+  const AllowedValues allowed = model.allowed_now(kKey, false);
+  EXPECT_TRUE(allowed.allows(std::string("a")));
+  EXPECT_TRUE(allowed.allows(std::string("b")));
+  EXPECT_FALSE(allowed.allows(std::string("c")));
+  EXPECT_FALSE(model.settled_value(kKey).has_value());  // ambiguous: b may or may not be there
+}
+
+TEST(ModelTest, LazyRemoveAckIsNoDurabilityFloor) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::ok_status(), 1);
+  const uint64_t r = model.begin(1, 0, "remove", kKey, std::nullopt, true, false, 2);
+  model.complete(r, Status::ok_status(), 3);
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::string("a")));
+  EXPECT_FALSE(model.allowed_now(kKey, false).allows(std::string("a")));
+  EXPECT_TRUE(model.allowed_now(kKey, false).allows(std::nullopt));
+}
+
+TEST(ModelTest, ReadSeesNothingOlderThanAcksBeforeItNorWritesIssuedAfterIt) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::ok_status(), 1);
+  const uint64_t read_issued = model.tick();
+  const uint64_t b = write(model, "b");
+  const uint64_t read_done = model.tick();
+  const uint64_t c = write(model, "c");
+  model.complete(b, Status::ok_status(), 2);
+  model.complete(c, Status::ok_status(), 3);
+  const AllowedValues allowed = model.allowed_for_read(kKey, read_issued, read_done);
+  EXPECT_TRUE(allowed.allows(std::string("a")));
+  EXPECT_TRUE(allowed.allows(std::string("b")));
+  EXPECT_FALSE(allowed.allows(std::string("c")));
+  EXPECT_FALSE(allowed.allows(std::nullopt));
+}
+
+TEST(ModelTest, SettleMakesTheObservedValueTheBaseline) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::io_error("x"), 1);
+  model.settle(kKey, std::string("a"));
+  EXPECT_EQ(model.settled_value(kKey), std::optional<std::string>("a"));
+  EXPECT_FALSE(model.allowed_now(kKey, true).allows(std::nullopt));
+  EXPECT_EQ(model.settled_state().at(kKey), "a");
+}
+
+TEST(ModelTest, WipedTierMayComeBackEmpty) {
+  Model model;
+  const StoreKey ephemeral{"", "", "scorer"};
+  const uint64_t a = model.begin(0, 0, "write", ephemeral, std::string("s"), false, true, 0);
+  model.complete(a, Status::ok_status(), 1);
+  EXPECT_FALSE(model.allowed_now(ephemeral, true, false).allows(std::nullopt));
+  EXPECT_TRUE(model.allowed_now(ephemeral, true, true).allows(std::nullopt));
+}
+
+TEST(ModelTest, ResetReturnsToARecordedState) {
+  Model model;
+  const uint64_t a = write(model, "a");
+  model.complete(a, Status::ok_status(), 1);
+  model.reset({{StoreKey{"app", "", "other"}, "o"}});
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::nullopt));
+  EXPECT_FALSE(model.allowed_now(kKey, true).allows(std::string("a")));
+  EXPECT_TRUE(model.allowed_now(StoreKey{"app", "", "other"}, true).allows(std::string("o")));
+}
+
+}  // namespace
+}  // namespace tierkv::sim
