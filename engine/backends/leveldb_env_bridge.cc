@@ -87,6 +87,13 @@ class WritableFileBridge final : public leveldb::WritableFile {
       if (!dir.ok()) return dir;
     }
     failed_ = to_leveldb_status(file_->sync());
+    if (failed_.ok() && !entry_synced_) {
+      // A new log file is written and synced (and writes acknowledged) before any MANIFEST
+      // sync makes its directory entry durable; without this a power cut could drop the file
+      // with acknowledged writes in it. Once per file.
+      failed_ = to_leveldb_status(env_->sync_dir(parent_dir(file_->path())));
+      entry_synced_ = failed_.ok();
+    }
     return failed_;
   }
   leveldb::Status Close() override {
@@ -103,6 +110,7 @@ class WritableFileBridge final : public leveldb::WritableFile {
   std::unique_ptr<File> file_;
   std::string buffer_;
   bool is_manifest_ = false;
+  bool entry_synced_ = false;  // its directory entry was sync_dir'ed after a Sync
   leveldb::Status failed_;
 };
 
