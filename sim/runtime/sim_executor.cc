@@ -32,24 +32,27 @@ SimExecutor::~SimExecutor() {
 boost::asio::any_io_executor SimExecutor::asio_executor() { return io_->get_executor(); }
 
 void SimExecutor::add_timer(uint64_t deadline_us, UniqueFunction resume) {
-  assert(deadline_us >= clock_.now_us());
+  assert(deadline_us >= clock_.now_us() && "timer deadline overflows the clock");
   assert(resume);
   timers_.push_back(Timer{deadline_us, next_sequence_++, std::move(resume)});
   std::push_heap(timers_.begin(), timers_.end(), FiresLater{});
 }
 
+// sleep_us and yield are plain functions returning the suspension itself (no coroutine frame
+// of their own); the deadline and the latency are drawn when the caller awaits, not before.
 Task<void> SimExecutor::sleep_us(uint64_t duration_us) {
-  const uint64_t deadline_us = clock_.now_us() + duration_us;
-  assert(deadline_us >= clock_.now_us() && "sleep deadline overflows the clock");
-  co_await suspend_until_resumed(
-      [this, deadline_us](UniqueFunction resume) { add_timer(deadline_us, std::move(resume)); });
+  return suspend_until_resumed([this, duration_us](UniqueFunction resume) {
+    add_timer(clock_.now_us() + duration_us, std::move(resume));
+  });
 }
 
 Task<void> SimExecutor::sleep_seeded(uint64_t latency_us_max) {
-  co_await sleep_us(prng_.range(0, latency_us_max));
+  return suspend_until_resumed([this, latency_us_max](UniqueFunction resume) {
+    add_timer(clock_.now_us() + prng_.range(0, latency_us_max), std::move(resume));
+  });
 }
 
-Task<void> SimExecutor::yield() { co_await sleep_seeded(options_.latency_us_max); }
+Task<void> SimExecutor::yield() { return sleep_seeded(options_.latency_us_max); }
 
 Task<void> SimExecutor::run_blocking(std::function<void()> fn) {
   co_await sleep_seeded(options_.blocking_latency_us_max);
