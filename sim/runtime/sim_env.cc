@@ -139,8 +139,9 @@ Status SimEnv::rename(const std::string& from, const std::string& to) {
   if (target.name.empty() || (target.entry != nullptr && target.entry->dir)) {
     return Status::io_error("rename " + from + " -> " + to + ": target is a directory");
   }
+  // POSIX: renaming a file onto another link of the same inode changes nothing.
+  if (target.entry != nullptr && target.entry->file == inode) return Status();
   if (source.parent == target.parent) {
-    if (source.name == target.name) return Status();
     apply(target.parent, DirOp{Change{target.name, inode, nullptr},
                                Change{source.name, nullptr, nullptr}});
   } else {

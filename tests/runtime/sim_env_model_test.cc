@@ -162,6 +162,8 @@ struct Namespace : Command {
   }
   void apply(EnvModel& m) const override {
     const int inode = m.names.at(from);
+    auto target = m.names.find(to);
+    if (kind == 0 && target != m.names.end() && target->second == inode) return;  // POSIX
     if (kind != 2) m.names[to] = inode;
     if (kind == 2 || (kind == 0 && from != to)) m.names.erase(from);
   }

@@ -210,6 +210,8 @@ TEST(SimEnvTest, LinkSharesContent) {
   auto file = w.env.open_file("/a", OpenMode::kReadWrite);
   ASSERT_TRUE((*file)->append("+two").ok());
   EXPECT_EQ(read_all(w.env, "/b"), "one+two");
+  ASSERT_TRUE(w.env.rename("/a", "/b").ok());  // both name one inode: nothing changes
+  EXPECT_TRUE(w.env.file_exists("/a"));
   ASSERT_TRUE(w.env.remove_file("/a").ok());
   EXPECT_EQ(read_all(w.env, "/b"), "one+two");
   ASSERT_TRUE((*file)->append("+three").ok());  // an open handle outlives its name
