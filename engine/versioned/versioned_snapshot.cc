@@ -169,9 +169,10 @@ Status VersionedStore::clone_working(const BaseRecord& base) {
       env_, snapshot_data, join_path(working_dir, versioned::kDataDirName)));
   TIERKV_RETURN_IF_ERROR(write_file_atomically(
       env_, join_path(working_dir, versioned::kBaseFileName), versioned::encode_base_record(base)));
-  TIERKV_ASSIGN_OR_RETURN(working_,
-                          options_.open_backend(join_path(working_dir, versioned::kDataDirName)));
-  TIERKV_RETURN_IF_ERROR(read_working_meta());
+  auto opened = options_.open_backend(join_path(working_dir, versioned::kDataDirName));
+  if (!opened.ok()) return opened.status().with_context("working copy cloned from " + snapshot_data);
+  working_ = std::move(opened).value();
+  TIERKV_RETURN_IF_ERROR(read_working_meta().with_context("cloned from " + snapshot_data));
   if (applied_version_ != base.version || applied_lt_hash_ != base.lt_hash) {
     return Status::corruption(snapshot_data + " records version " +
                               std::to_string(applied_version_) + " and LtHash " +
