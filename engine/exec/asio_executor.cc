@@ -1,0 +1,88 @@
+#include "engine/exec/asio_executor.h"
+
+#include <atomic>
+#include <cassert>
+#include <chrono>
+#include <exception>
+#include <utility>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace tierkv {
+
+AsioExecutor::AsioExecutor(AsioExecutorOptions options)
+    : blocking_pool_((assert(options.blocking_threads > 0), options.blocking_threads)) {}
+
+AsioExecutor::~AsioExecutor() {
+  blocking_pool_.stop();
+  blocking_pool_.join();
+}
+
+namespace {
+// Counts one piece of in-flight work for as long as it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<size_t>* count) : count_(count) { count_->fetch_add(1); }
+  InFlight(InFlight&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  InFlight& operator=(InFlight&&) = delete;
+  ~InFlight() {
+    if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<size_t>* count_;
+};
+}  // namespace
+
+Task<void> AsioExecutor::sleep_us(uint64_t duration_us) {
+  InFlight in_flight(&in_flight_);
+  boost::asio::steady_timer timer(io_context_, std::chrono::microseconds(duration_us));
+  co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+Task<void> AsioExecutor::yield() {
+  co_await suspend_until_resumed([](UniqueFunction resume) { resume(); });
+}
+
+Task<void> AsioExecutor::run_blocking(std::function<void()> fn) {
+  std::exception_ptr error;
+  co_await suspend_until_resumed([this, &error, fn = std::move(fn)](UniqueFunction resume) mutable {
+    // The in-flight count keeps run_until from deciding "nothing left to run" while fn is
+    // away; it drops only after the caller's resumption was posted.
+    boost::asio::post(blocking_pool_, [&error, fn = std::move(fn), resume = std::move(resume),
+                                       in_flight = InFlight(&in_flight_)]() mutable {
+      try {
+        fn();
+      } catch (...) {
+        error = std::current_exception();  // the caller's frame is alive: it is suspended
+      }
+      resume();  // posts the caller back onto the io_context, before in_flight goes
+    });
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+bool AsioExecutor::run_until(const std::function<bool()>& done) {
+  // Spawned coroutines hold io_context work until they finish, so run_one() alone would block
+  // forever on a coroutine parked where nothing can wake it (e.g. an async mutex that is never
+  // released). Only timers and run_blocking work can make a handler ready later; both are
+  // counted in in_flight_, so once nothing is ready and nothing is in flight, we stop.
+  while (!done()) {
+    if (io_context_.stopped()) io_context_.restart();
+    if (io_context_.poll_one() > 0) continue;
+    if (in_flight_.load(std::memory_order_acquire) == 0) {
+      // Work that finished between poll_one() and the load posted its handler before it left
+      // in_flight_: poll once more before giving up.
+      if (io_context_.poll_one() > 0) continue;
+      return done();
+    }
+    io_context_.run_one();  // blocks until a timer fires or blocking work completes
+  }
+  return true;
+}
+
+}  // namespace tierkv

@@ -1,0 +1,102 @@
+// KeyLockTable: one AsyncMutex per key, created on demand and pruned when idle.
+//
+// Promises:
+//   - Holders of the same key are serialised, in FIFO order (AsyncMutex's fairness).
+//   - Holders of different keys never wait for each other.
+//   - An entry exists only while someone holds or waits for its key: the last guard of a key
+//     removes the entry, so size() returns to 0 once the table is idle (the table does not
+//     grow with the number of keys ever locked).
+//   - Entries live in a std::map: nothing depends on hash order (deterministic in simulation).
+//
+// Thread-safety: none; used from coroutines of one event loop, like AsyncMutex.
+// Lifetime: the table must outlive every guard and every pending lock(). Destroying it with
+// waiters destroys their suspended coroutines (crash teardown); guards released during that
+// teardown are ignored.
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "engine/exec/async_mutex.h"
+#include "engine/exec/task.h"
+
+namespace tierkv {
+
+class KeyLockGuard;
+
+class KeyLockTable {
+ public:
+  KeyLockTable() = default;
+  KeyLockTable(const KeyLockTable&) = delete;
+  KeyLockTable& operator=(const KeyLockTable&) = delete;
+  ~KeyLockTable();
+
+  // Suspends until the caller holds key's lock; the guard releases it.
+  Task<KeyLockGuard> lock(std::string key);
+
+  // Number of keys somebody holds or waits for.
+  size_t size() const { return entries_.size(); }
+
+  bool is_locked(std::string_view key) const { return entries_.find(key) != entries_.end(); }
+
+  // How many coroutines wait for key (not counting the holder).
+  size_t waiters(std::string_view key) const;
+
+ private:
+  friend class KeyLockGuard;
+  struct Entry {
+    AsyncMutex mutex;
+    size_t users = 0;  // the holder plus every waiter; the entry goes when it reaches 0
+  };
+  using Entries = std::map<std::string, Entry, std::less<>>;
+
+  void release(Entries::iterator entry);
+
+  Entries entries_;
+  bool destroying_ = false;
+};
+
+// Holds one key's lock in a KeyLockTable. Movable, not copyable.
+class KeyLockGuard {
+ public:
+  KeyLockGuard() = default;  // holds nothing
+  KeyLockGuard(KeyLockGuard&& other) noexcept
+      : table_(std::exchange(other.table_, nullptr)), entry_(other.entry_) {}
+  KeyLockGuard& operator=(KeyLockGuard&& other) noexcept {
+    if (this != &other) {
+      unlock();
+      table_ = std::exchange(other.table_, nullptr);
+      entry_ = other.entry_;
+    }
+    return *this;
+  }
+  KeyLockGuard(const KeyLockGuard&) = delete;
+  KeyLockGuard& operator=(const KeyLockGuard&) = delete;
+  ~KeyLockGuard() { unlock(); }
+
+  bool owns_lock() const { return table_ != nullptr; }
+  // REQUIRES: owns_lock().
+  const std::string& key() const {
+    assert(owns_lock());
+    return entry_->first;
+  }
+
+  // Releases early; the guard then holds nothing.
+  void unlock() {
+    if (table_ != nullptr) std::exchange(table_, nullptr)->release(entry_);
+  }
+
+ private:
+  friend class KeyLockTable;
+  KeyLockGuard(KeyLockTable* table, KeyLockTable::Entries::iterator entry)
+      : table_(table), entry_(entry) {}
+
+  KeyLockTable* table_ = nullptr;
+  KeyLockTable::Entries::iterator entry_{};
+};
+
+}  // namespace tierkv
