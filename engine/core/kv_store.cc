@@ -17,4 +17,8 @@ Task<AtomicResult> KvStore::write_atomic(std::vector<AtomicOp>) {
                          {}};
 }
 
+Task<Result<std::vector<NamespacePair>>> KvStore::list_namespaces() {
+  co_return Status::not_supported("list_namespaces: this store cannot enumerate its namespaces");
+}
+
 }  // namespace tierkv

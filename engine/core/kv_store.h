@@ -55,6 +55,13 @@ struct AtomicResult {
   std::vector<StoreKey> conflicts;
 };
 
+// A (primary_namespace, secondary_namespace) pair, as list_namespaces() reports it.
+struct NamespacePair {
+  std::string primary_namespace;
+  std::string secondary_namespace;
+  friend auto operator<=>(const NamespacePair&, const NamespacePair&) = default;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -81,6 +88,10 @@ class KvStore {
   // Applies every op or none; on a precondition failure returns Conflict and the keys that
   // conflicted, and writes nothing. Default: NotSupported.
   virtual Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops);
+
+  // Every namespace pair holding at least one key, ascending, each once (what a whole-store
+  // copy such as a backup reconcile or a restore walks). Default: NotSupported.
+  virtual Task<Result<std::vector<NamespacePair>>> list_namespaces();
 };
 
 }  // namespace tierkv

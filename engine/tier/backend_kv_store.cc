@@ -1,0 +1,221 @@
+#include "engine/tier/backend_kv_store.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tierkv {
+namespace layout = backend_layout;
+
+namespace {
+
+template <typename T>
+Task<T> ready(T value) {
+  co_return value;
+}
+
+// Keys of a batch must be distinct: two ops on one key in one atomic batch have no order.
+Status validate_batch(const std::vector<AtomicOp>& ops) {
+  std::vector<StoreKey> keys;
+  for (const AtomicOp& op : ops) {
+    TIERKV_RETURN_IF_ERROR(validate_store_key(op.key).with_context("write_atomic"));
+    keys.push_back(op.key);
+  }
+  std::sort(keys.begin(), keys.end());
+  auto dup = std::adjacent_find(keys.begin(), keys.end());
+  if (dup != keys.end()) {
+    return Status::invalid_argument("write_atomic: key " + dup->to_string() +
+                                    " appears more than once in the batch");
+  }
+  return Status();
+}
+
+}  // namespace
+
+std::string lock_key(const StoreKey& key) { return key.to_string(); }
+
+BackendKvStore::BackendKvStore(Backend& backend, Executor& executor)
+    : backend_(backend), executor_(executor) {}
+
+Task<Result<std::string>> BackendKvStore::read(StoreKey key) {
+  TIERKV_CO_RETURN_IF_ERROR(validate_store_key(key).with_context("read"));
+  AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
+  Result<std::optional<layout::DataRecord>> record = co_await get_record_locked(key);
+  if (!record.ok()) co_return record.status();
+  if (!record->has_value()) co_return Status::not_found("key " + key.to_string() + " not found");
+  co_return std::move((*record)->value);
+}
+
+Task<Result<VersionedValue>> BackendKvStore::read_versioned(StoreKey key) {
+  TIERKV_CO_RETURN_IF_ERROR(validate_store_key(key).with_context("read_versioned"));
+  AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
+  Result<std::optional<layout::DataRecord>> record = co_await get_record_locked(key);
+  if (!record.ok()) co_return record.status();
+  if (!record->has_value()) co_return Status::not_found("key " + key.to_string() + " not found");
+  co_return VersionedValue{std::move((*record)->value), (*record)->record_version};
+}
+
+Task<Status> BackendKvStore::write(StoreKey key, std::string value) {
+  Status valid = validate_store_key(key).with_context("write");
+  if (!valid.ok()) return ready(std::move(valid));
+  CallOrder::Ticket ticket = call_order_.begin(lock_key(key));
+  return write_ordered(std::move(key), std::move(value), std::move(ticket));
+}
+
+Task<Status> BackendKvStore::remove(StoreKey key, bool /*lazy*/) {
+  Status valid = validate_store_key(key).with_context("remove");
+  if (!valid.ok()) return ready(std::move(valid));
+  CallOrder::Ticket ticket = call_order_.begin(lock_key(key));
+  return write_ordered(std::move(key), std::nullopt, std::move(ticket));
+}
+
+Task<Status> BackendKvStore::write_ordered(StoreKey key, std::optional<std::string> value,
+                                           CallOrder::Ticket ticket) {
+  KeyLockGuard key_guard = co_await locks_.lock(lock_key(key));
+  if (call_order_.is_stale(ticket)) {
+    ++stale_skipped_;
+    co_return Status();
+  }
+  AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
+  const bool is_write = value.has_value();
+  std::vector<Mutation> mutations;
+  mutations.push_back({key, std::move(value)});
+  Result<uint64_t> applied = co_await apply_locked(std::move(mutations));
+  if (!applied.ok()) {
+    co_return applied.status().with_context((is_write ? "write of " : "remove of ") +
+                                            key.to_string());
+  }
+  call_order_.complete(ticket);
+  co_return Status();
+}
+
+Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t expected_version,
+                                                        std::string value) {
+  Status valid = validate_store_key(key).with_context("compare_and_swap");
+  if (!valid.ok()) return ready(Result<uint64_t>(std::move(valid)));
+  CallOrder::Ticket ticket = call_order_.begin(lock_key(key));
+  return [](BackendKvStore* self, StoreKey key, uint64_t expected, std::string value,
+            CallOrder::Ticket ticket) -> Task<Result<uint64_t>> {
+    KeyLockGuard key_guard = co_await self->locks_.lock(lock_key(key));
+    AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
+    Result<std::optional<layout::DataRecord>> record = co_await self->get_record_locked(key);
+    if (!record.ok()) co_return record.status();
+    const uint64_t current = record->has_value() ? (*record)->record_version : 0;
+    if (current != expected) {
+      co_return Status::conflict("compare_and_swap of " + key.to_string() + ": expected version " +
+                                 std::to_string(expected) + ", found " + std::to_string(current));
+    }
+    std::vector<Mutation> mutations;
+    mutations.push_back({key, std::move(value)});
+    Result<uint64_t> version = co_await self->apply_locked(std::move(mutations));
+    if (version.ok()) self->call_order_.complete(ticket);
+    co_return version;
+  }(this, std::move(key), expected_version, std::move(value), std::move(ticket));
+}
+
+Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
+  Status valid = validate_batch(ops);
+  if (!valid.ok()) return ready(AtomicResult{std::move(valid), {}});
+  std::sort(ops.begin(), ops.end(),
+            [](const AtomicOp& a, const AtomicOp& b) { return a.key < b.key; });
+  std::vector<CallOrder::Ticket> tickets;
+  for (const AtomicOp& op : ops) tickets.push_back(call_order_.begin(lock_key(op.key)));
+  return [](BackendKvStore* self, std::vector<AtomicOp> ops,
+            std::vector<CallOrder::Ticket> tickets) -> Task<AtomicResult> {
+    // Locks in ascending key order (ops are sorted), so two batches cannot deadlock.
+    std::vector<KeyLockGuard> key_guards;
+    for (const AtomicOp& op : ops) key_guards.push_back(co_await self->locks_.lock(lock_key(op.key)));
+    AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
+    AtomicResult result;
+    std::vector<Mutation> mutations;
+    for (const AtomicOp& op : ops) {
+      if (op.expected_version.has_value()) {
+        Result<std::optional<layout::DataRecord>> record = co_await self->get_record_locked(op.key);
+        if (!record.ok()) co_return AtomicResult{record.status(), {}};
+        const uint64_t current = record->has_value() ? (*record)->record_version : 0;
+        if (current != *op.expected_version) result.conflicts.push_back(op.key);
+      }
+      mutations.push_back({op.key, op.value});
+    }
+    if (!result.conflicts.empty()) {
+      result.status = Status::conflict("write_atomic: " + std::to_string(result.conflicts.size()) +
+                                       " key(s) failed their version check, first " +
+                                       result.conflicts.front().to_string());
+      co_return result;
+    }
+    Result<uint64_t> applied = co_await self->apply_locked(std::move(mutations));
+    if (!applied.ok()) co_return AtomicResult{applied.status().with_context("write_atomic"), {}};
+    for (const CallOrder::Ticket& ticket : tickets) self->call_order_.complete(ticket);
+    co_return result;
+  }(this, std::move(ops), std::move(tickets));
+}
+
+Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locked(StoreKey key) {
+  assert(backend_mutex_.locked());
+  const std::string data_key = layout::data_key(key);
+  Result<std::string> bytes =
+      co_await blocking(executor_, [this, &data_key] { return backend_.get(data_key); });
+  if (!bytes.ok()) {
+    if (bytes.status().is_not_found()) co_return std::optional<layout::DataRecord>();
+    co_return bytes.status().with_context("reading " + key.to_string() + " from backend " +
+                                          std::string(backend_.name()));
+  }
+  Result<layout::DataRecord> record = layout::decode_record(*bytes, key);
+  if (!record.ok()) co_return record.status();
+  co_return std::optional<layout::DataRecord>(std::move(*record));
+}
+
+Task<Status> BackendKvStore::load_sequence_locked() {
+  if (next_sequence_.has_value()) co_return Status();
+  Result<std::string> bytes =
+      co_await blocking(executor_, [this] { return backend_.get(layout::kSequenceKey); });
+  if (!bytes.ok()) {
+    if (!bytes.status().is_not_found()) co_return bytes.status().with_context("sequence counter");
+    next_sequence_ = 1;
+    co_return Status();
+  }
+  Result<uint64_t> next = layout::decode_sequence(*bytes);
+  if (!next.ok()) co_return next.status();
+  next_sequence_ = *next;
+  co_return Status();
+}
+
+Task<Result<uint64_t>> BackendKvStore::apply_locked(std::vector<Mutation> mutations) {
+  assert(backend_mutex_.locked());
+  TIERKV_CO_RETURN_IF_ERROR(co_await load_sequence_locked());
+  WriteBatch batch;
+  uint64_t version = 0;
+  for (Mutation& mutation : mutations) {
+    Result<std::optional<layout::DataRecord>> old = co_await get_record_locked(mutation.key);
+    if (!old.ok()) co_return old.status();
+    if (!mutation.value.has_value()) {
+      if (!old->has_value()) continue;  // removing a missing key succeeds, writing nothing
+      batch.remove(layout::data_key(mutation.key));
+      batch.remove(layout::creation_key(mutation.key, (*old)->creation_seq));
+      continue;
+    }
+    version = (*next_sequence_)++;  // distinct per key: creation sequences must be unique
+    const uint64_t creation_seq = old->has_value() ? (*old)->creation_seq : version;
+    if (!old->has_value()) batch.put(layout::creation_key(mutation.key, creation_seq), "");
+    batch.put(layout::data_key(mutation.key),
+              layout::encode_record({version, creation_seq, std::move(*mutation.value)}));
+  }
+  if (batch.empty()) co_return version;
+  // The persisted counter covers every sequence handed out so far (we hold the backend mutex,
+  // so counters reach the backend in increasing order).
+  batch.put(layout::kSequenceKey, layout::encode_sequence(*next_sequence_));
+  Status written = co_await blocking(executor_, [this, &batch] { return backend_.write(batch); });
+  if (!written.ok()) {
+    co_return written.with_context("atomic write to backend " + std::string(backend_.name()));
+  }
+  co_return version;
+}
+
+Task<Result<std::vector<KeyValue>>> BackendKvStore::scan_locked(KeyRange range, size_t limit) {
+  assert(backend_mutex_.locked());
+  Result<std::vector<KeyValue>> rows =
+      co_await blocking(executor_, [this, &range, limit] { return backend_.scan(range, limit); });
+  if (!rows.ok()) co_return rows.status().with_context("scan of backend " + std::string(backend_.name()));
+  co_return rows;
+}
+
+}  // namespace tierkv

@@ -1,0 +1,190 @@
+// Shared fixtures for the tier tests: a simulated executor, BackendKvStores over memory
+// backends, and a KvStore wrapper whose calls can be made to fail or wait at a gate.
+// Header-only: tests/CMakeLists.txt compiles only *_test.cc.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/backends/memory_backend.h"
+#include "engine/core/kv_store.h"
+#include "engine/tier/backend_kv_store.h"
+#include "sim/runtime/sim_executor.h"
+
+namespace tierkv::testing {
+
+// Long seed loops only when TIERKV_LONG=1 is set in the environment; a fast subset otherwise.
+inline bool long_tests() {
+  const char* value = std::getenv("TIERKV_LONG");
+  return value != nullptr && std::string(value) == "1";
+}
+inline uint64_t seed_count(uint64_t fast, uint64_t long_count) {
+  return long_tests() ? long_count : fast;
+}
+
+struct SimRig {
+  explicit SimRig(uint64_t seed, sim::SimExecutorOptions options = {})
+      : prng(seed), executor(clock, prng, trace, options) {}
+  sim::SimClock clock;
+  sim::Prng prng;
+  sim::TraceHash trace;
+  sim::SimExecutor executor;
+
+  template <typename T>
+  T sync(Task<T> task) {
+    return run_sync(executor, std::move(task));
+  }
+};
+
+// A BackendKvStore over its own in-memory backend.
+struct MemoryStore {
+  explicit MemoryStore(Executor& executor)
+      : backend(std::move(MemoryBackend::open(BackendOptions{}).value())),
+        store(std::make_unique<BackendKvStore>(*backend, executor)) {}
+  std::unique_ptr<MemoryBackend> backend;
+  std::unique_ptr<BackendKvStore> store;
+};
+
+inline StoreKey skey(std::string primary, std::string secondary, std::string key) {
+  return StoreKey{std::move(primary), std::move(secondary), std::move(key)};
+}
+
+// Spawns task and counts it in *finished when done.
+template <typename T>
+void spawn_into(Executor& executor, Task<T> task, std::optional<T>* out) {
+  executor.spawn([](Task<T> t, std::optional<T>* o) -> Task<void> {
+    o->emplace(co_await std::move(t));
+  }(std::move(task), out));
+}
+
+// A gate coroutines wait at until open() is called (or pass straight through while open).
+class Gate {
+ public:
+  explicit Gate(Executor&) {}
+  Task<void> wait() {
+    if (open_) co_return;
+    co_await suspend_until_resumed([this](UniqueFunction resume) {
+      waiters_.push_back(std::move(resume));
+    });
+  }
+  void open() {
+    open_ = true;
+    std::vector<UniqueFunction> waiters = std::move(waiters_);
+    waiters_.clear();
+    for (UniqueFunction& resume : waiters) resume();
+  }
+  void close() { open_ = false; }
+  size_t waiting() const { return waiters_.size(); }
+
+ private:
+  bool open_ = true;
+  std::vector<UniqueFunction> waiters_;
+};
+
+// Forwards to an inner KvStore; each call kind can be failed (Unavailable) and mutations can be
+// held at a gate first. Counts the calls that reached it.
+class FlakyKvStore final : public KvStore {
+ public:
+  FlakyKvStore(KvStore& inner, Executor& executor) : inner_(inner), gate_(executor) {}
+
+  bool fail_mutations = false;
+  bool fail_reads = false;
+  bool fail_lists = false;
+  uint64_t mutations_seen = 0;
+  uint64_t reads_seen = 0;
+  uint64_t lists_seen = 0;
+  Gate& gate() { return gate_; }
+
+  Task<Result<std::string>> read(StoreKey key) override {
+    ++reads_seen;
+    if (fail_reads) co_return Status::unavailable("flaky store: read of " + key.to_string());
+    co_return co_await inner_.read(std::move(key));
+  }
+  Task<Status> write(StoreKey key, std::string value) override {
+    // The inner call (and its call sequence) is taken now, in call order.
+    ++mutations_seen;
+    return gated(inner_.write(key, std::move(value)), "write of " + key.to_string());
+  }
+  Task<Status> remove(StoreKey key, bool lazy) override {
+    ++mutations_seen;
+    return gated(inner_.remove(key, lazy), "remove of " + key.to_string());
+  }
+  Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
+    ++lists_seen;
+    if (fail_lists) co_return Status::unavailable("flaky store: list of " + p + "/" + s);
+    co_return co_await inner_.list(std::move(p), std::move(s));
+  }
+  Task<Result<ListPage>> list_page(std::string p, std::string s,
+                                   std::optional<std::string> token) override {
+    ++lists_seen;
+    if (fail_lists) co_return Status::unavailable("flaky store: list_page of " + p + "/" + s);
+    co_return co_await inner_.list_page(std::move(p), std::move(s), std::move(token));
+  }
+  Task<Result<VersionedValue>> read_versioned(StoreKey key) override {
+    ++reads_seen;
+    if (fail_reads) co_return Status::unavailable("flaky store: read of " + key.to_string());
+    co_return co_await inner_.read_versioned(std::move(key));
+  }
+  Task<Result<uint64_t>> compare_and_swap(StoreKey key, uint64_t expected,
+                                          std::string value) override {
+    ++mutations_seen;
+    if (fail_mutations) co_return Status::unavailable("flaky store: cas of " + key.to_string());
+    co_return co_await inner_.compare_and_swap(std::move(key), expected, std::move(value));
+  }
+  Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops) override {
+    ++mutations_seen;
+    if (fail_mutations) co_return AtomicResult{Status::unavailable("flaky store: batch"), {}};
+    co_return co_await inner_.write_atomic(std::move(ops));
+  }
+  Task<Result<std::vector<NamespacePair>>> list_namespaces() override {
+    ++lists_seen;
+    if (fail_lists) co_return Status::unavailable("flaky store: list_namespaces");
+    co_return co_await inner_.list_namespaces();
+  }
+
+ private:
+  // Waits at the gate, then fails (dropping the inner task unstarted) or runs the inner task.
+  Task<Status> gated(Task<Status> inner, std::string what) {
+    return [](FlakyKvStore* self, Task<Status> inner, std::string what) -> Task<Status> {
+      co_await self->gate_.wait();
+      if (self->fail_mutations) co_return Status::unavailable("flaky store: " + what);
+      co_return co_await std::move(inner);
+    }(this, std::move(inner), std::move(what));
+  }
+
+  KvStore& inner_;
+  Gate gate_;
+};
+
+// Every (namespace pair -> key -> value) of a store, for equality checks between tiers.
+using StoreDump = std::map<NamespacePair, std::map<std::string, std::string>>;
+
+inline Task<StoreDump> dump_store(KvStore* store) {
+  StoreDump dump;
+  Result<std::vector<NamespacePair>> pairs = co_await store->list_namespaces();
+  EXPECT_TRUE(pairs.ok()) << pairs.status().to_string();
+  if (!pairs.ok()) co_return dump;
+  for (const NamespacePair& pair : *pairs) {
+    Result<std::vector<std::string>> keys =
+        co_await store->list(pair.primary_namespace, pair.secondary_namespace);
+    EXPECT_TRUE(keys.ok()) << keys.status().to_string();
+    if (!keys.ok()) continue;
+    for (const std::string& key : *keys) {
+      Result<std::string> value =
+          co_await store->read(StoreKey{pair.primary_namespace, pair.secondary_namespace, key});
+      EXPECT_TRUE(value.ok()) << value.status().to_string();
+      if (value.ok()) dump[pair][key] = *value;
+    }
+  }
+  co_return dump;
+}
+
+}  // namespace tierkv::testing
