@@ -1,0 +1,221 @@
+// TierStore's backup side: the async mirror (bounded FIFO of keys, copied from primary under
+// each key's lock, retried with backoff on the Clock), reconcile and restore_from_backup.
+//
+// The mirror copies primary's *current* value of a queued key rather than the value that was
+// written: a queued item can then never put an older value over a newer one, duplicates are
+// harmless, and reconcile is the same per-key copy applied to every key.
+#include <algorithm>
+#include <cassert>
+#include <set>
+#include <utility>
+
+#include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_shared.h"
+
+namespace tierkv::tier_detail {
+namespace {
+
+// What backup should hold for key: primary's value, or nullopt (absent). Ephemeral keys never
+// belong in backup.
+Task<Result<std::optional<std::string>>> wanted_in_backup(std::shared_ptr<Shared> s,
+                                                          StoreKey key) {
+  if (s->is_ephemeral(key)) co_return std::optional<std::string>();
+  Result<std::string> current = co_await s->tiers.primary->read(key);
+  if (current.ok()) co_return std::optional<std::string>(std::move(*current));
+  if (current.status().is_not_found()) co_return std::optional<std::string>();
+  co_return current.status().with_context("primary read of " + key.to_string() +
+                                          " for the backup");
+}
+
+// Makes `to` hold `wanted` for key; compare_first skips the write when it already does.
+// Returns whether anything was written.
+Task<Result<bool>> converge(KvStore* to, StoreKey key, std::optional<std::string> wanted,
+                            bool compare_first) {
+  if (compare_first) {
+    Result<std::string> held = co_await to->read(key);
+    if (!held.ok() && !held.status().is_not_found()) co_return held.status();
+    const bool same = wanted ? held.ok() && *held == *wanted : !held.ok();
+    if (same) co_return false;
+  }
+  Status st = co_await apply_to(to, key, std::move(wanted), false);
+  if (!st.ok()) co_return st;
+  co_return true;
+}
+
+// Copies key from primary to backup. REQUIRES: key's lock held.
+Task<Result<bool>> sync_key_locked(std::shared_ptr<Shared> s, StoreKey key, bool compare_first) {
+  Result<std::optional<std::string>> wanted = co_await wanted_in_backup(s, key);
+  if (!wanted.ok()) co_return wanted.status();
+  Result<bool> written =
+      co_await converge(s->tiers.backup, key, std::move(*wanted), compare_first);
+  if (!written.ok()) {
+    ++s->metrics.backup_failures;
+    co_return written.status().with_context("backup copy of " + key.to_string());
+  }
+  if (*written) ++s->metrics.backup_writes;
+  co_return written;
+}
+
+Task<Result<std::vector<NamespacePair>>> all_pairs(std::shared_ptr<Shared> s) {
+  std::set<NamespacePair> pairs;
+  for (KvStore* tier : {s->tiers.primary, s->tiers.backup}) {
+    Result<std::vector<NamespacePair>> some = co_await tier->list_namespaces();
+    if (!some.ok()) {
+      co_return some.status().with_context(tier == s->tiers.primary ? "primary" : "backup");
+    }
+    pairs.insert(some->begin(), some->end());
+  }
+  co_return std::vector<NamespacePair>(pairs.begin(), pairs.end());
+}
+
+// Keys of pair in primary or backup, ascending.
+Task<Result<std::vector<std::string>>> all_keys(std::shared_ptr<Shared> s, NamespacePair pair) {
+  std::set<std::string> keys;
+  for (KvStore* tier : {s->tiers.primary, s->tiers.backup}) {
+    Result<std::vector<std::string>> some =
+        co_await tier->list(pair.primary_namespace, pair.secondary_namespace);
+    if (!some.ok()) {
+      co_return some.status().with_context(tier == s->tiers.primary ? "primary" : "backup");
+    }
+    keys.insert(some->begin(), some->end());
+  }
+  co_return std::vector<std::string>(keys.begin(), keys.end());
+}
+
+// Applies per_key (under the key's lock) to every key of primary and backup. Keeps going past
+// a failing key and returns the first failure.
+template <typename PerKey>
+Task<Status> for_every_key(std::shared_ptr<Shared> s, PerKey per_key) {
+  Result<std::vector<NamespacePair>> pairs = co_await all_pairs(s);
+  if (!pairs.ok()) co_return pairs.status();
+  Status first_failure;
+  for (const NamespacePair& pair : *pairs) {
+    Result<std::vector<std::string>> keys = co_await all_keys(s, pair);
+    if (!keys.ok()) co_return keys.status();
+    for (const std::string& name : *keys) {
+      if (s->closed) co_return Status::aborted("the TierStore was closed");
+      StoreKey key{pair.primary_namespace, pair.secondary_namespace, name};
+      KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+      Status st = co_await per_key(s, key);
+      if (!st.ok() && first_failure.ok()) first_failure = st;
+    }
+  }
+  co_return first_failure;
+}
+
+Task<void> run_mirror(std::shared_ptr<Shared> s) {
+  const uint64_t backoff_us_initial = std::max<uint64_t>(1, s->options.retry_backoff_us_initial);
+  uint64_t backoff_us = backoff_us_initial;
+  while (!s->closed) {
+    Status st;
+    if (!s->queue.empty()) {
+      StoreKey key = s->queue.front().key;
+      KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+      if (s->closed) break;
+      Result<bool> copied = co_await sync_key_locked(s, key, false);
+      st = copied.status();
+      if (s->closed) break;
+      if (st.ok()) s->queue.pop_front();
+    } else if (s->reconcile_pending) {
+      st = co_await reconcile_all(s);
+      if (s->closed) break;
+    } else {
+      break;
+    }
+    if (st.ok()) {
+      backoff_us = backoff_us_initial;
+      continue;
+    }
+    ++s->metrics.retries;
+    co_await s->executor.sleep_us(backoff_us);
+    backoff_us = std::min(backoff_us * 2, std::max(backoff_us_initial,
+                                                   s->options.retry_backoff_us_max));
+  }
+  s->mirror_running = false;
+  wake_flush_waiters(*s);
+}
+
+}  // namespace
+
+void start_mirror(const std::shared_ptr<Shared>& shared) {
+  if (shared->mirror_running || shared->tiers.backup == nullptr) return;
+  shared->mirror_running = true;
+  shared->executor.spawn(run_mirror(shared));
+}
+
+void enqueue_mirror(const std::shared_ptr<Shared>& shared, StoreKey key) {
+  assert(shared->tiers.backup != nullptr);
+  if (shared->queue.size() >= shared->options.async_queue_capacity) {
+    ++shared->metrics.queue_overflows;  // repaired by the reconcile the mirror runs next
+    shared->reconcile_pending = true;
+  } else {
+    shared->queue.push_back(MirrorItem{std::move(key), shared->executor.clock().now_us()});
+  }
+  start_mirror(shared);
+}
+
+void wake_flush_waiters(Shared& shared) {
+  if (!shared.closed && (shared.mirror_running || !shared.queue.empty())) return;
+  std::vector<UniqueFunction> waiters = std::move(shared.flush_waiters);
+  shared.flush_waiters.clear();
+  for (UniqueFunction& resume : waiters) resume();
+}
+
+Task<Status> reconcile_all(std::shared_ptr<Shared> s) {
+  if (s->tiers.backup == nullptr) co_return Status::ok_status();
+  s->reconcile_pending = false;  // changes from here on are copied or re-flag it
+  Status st = co_await for_every_key(s, [](std::shared_ptr<Shared> sh, StoreKey key) -> Task<Status> {
+    Result<bool> written = co_await sync_key_locked(sh, key, true);
+    if (written.ok() && *written) ++sh->metrics.reconcile_repairs;
+    co_return written.status();
+  });
+  if (!st.ok()) {
+    s->reconcile_pending = true;
+    co_return st.with_context("reconcile of backup with primary");
+  }
+  ++s->metrics.reconciles;
+  co_return st;
+}
+
+Task<Status> restore_all(std::shared_ptr<Shared> s) {
+  if (s->tiers.backup == nullptr) {
+    co_return Status::not_supported("restore_from_backup: this TierStore has no backup tier");
+  }
+  Status copied = co_await for_every_key(s, [](std::shared_ptr<Shared> sh, StoreKey key) -> Task<Status> {
+    Result<std::string> held = co_await sh->tiers.backup->read(key);
+    if (!held.ok() && !held.status().is_not_found()) co_return held.status().with_context("backup");
+    std::optional<std::string> wanted;
+    if (held.ok()) wanted = std::move(*held);
+    Result<bool> written = co_await converge(sh->tiers.primary, key, std::move(wanted), true);
+    co_return written.status().with_context("primary");
+  });
+  if (!copied.ok()) co_return copied.with_context("restore_from_backup");
+  // Verify: every key of either tier now reads the same from both.
+  Status verified = co_await for_every_key(s, [](std::shared_ptr<Shared> sh, StoreKey key) -> Task<Status> {
+    Result<std::string> in_backup = co_await sh->tiers.backup->read(key);
+    Result<std::string> in_primary = co_await sh->tiers.primary->read(key);
+    const bool same = in_backup.ok() ? in_primary.ok() && *in_primary == *in_backup
+                                     : in_backup.status().is_not_found() &&
+                                           in_primary.status().is_not_found();
+    if (same) co_return Status::ok_status();
+    co_return Status::corruption("restore_from_backup: " + key.to_string() +
+                                 " differs between primary and backup after the copy");
+  });
+  co_return verified;
+}
+
+}  // namespace tierkv::tier_detail
+
+namespace tierkv {
+
+Task<void> TierStore::flush_backup() {
+  std::shared_ptr<tier_detail::Shared> s = shared_;  // `this` may go while we wait
+  while (!s->closed && s->tiers.backup != nullptr &&
+         (s->mirror_running || !s->queue.empty() || s->reconcile_pending)) {
+    tier_detail::start_mirror(s);
+    co_await suspend_until_resumed(
+        [s](UniqueFunction resume) { s->flush_waiters.push_back(std::move(resume)); });
+  }
+}
+
+}  // namespace tierkv

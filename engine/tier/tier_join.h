@@ -1,0 +1,36 @@
+// run_both: awaits two tasks running concurrently (the second is spawned on the executor, the
+// first runs in the caller), returning both results once both finished.
+// Used by TierStore to write primary and backup at the same time.
+// Thread-safety: coroutines of one Executor. If the executor abandons its coroutines (a
+// simulated crash) both halves are destroyed together with the shared state.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "engine/exec/executor.h"
+#include "engine/exec/task.h"
+
+namespace tierkv {
+
+template <typename A, typename B>
+Task<std::pair<A, B>> run_both(Executor& executor, Task<A> first, Task<B> second) {
+  struct Join {
+    std::optional<B> second_result;
+    UniqueFunction resume;  // set while the caller waits for the second task
+  };
+  auto join = std::make_shared<Join>();
+  executor.spawn([](Task<B> task, std::shared_ptr<Join> j) -> Task<void> {
+    j->second_result.emplace(co_await std::move(task));
+    if (j->resume) j->resume();
+  }(std::move(second), join));
+  A first_result = co_await std::move(first);
+  if (!join->second_result.has_value()) {
+    co_await suspend_until_resumed(
+        [join](UniqueFunction resume) { join->resume = std::move(resume); });
+  }
+  co_return std::pair<A, B>{std::move(first_result), std::move(*join->second_result)};
+}
+
+}  // namespace tierkv

@@ -1,0 +1,138 @@
+// TierStore's conditional writes: compare_and_swap and write_atomic go to the tier owning their
+// keys; on durable keys the applied result is then mirrored to backup (sync: at once, async:
+// queued), under the same per-key locks as plain writes.
+#include <algorithm>
+#include <cassert>
+#include <set>
+#include <utility>
+
+#include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_shared.h"
+
+namespace tierkv {
+namespace {
+
+using tier_detail::Shared;
+
+// After primary applied a conditional write that the backup could not follow.
+Status note_backup_failure(const std::shared_ptr<Shared>& s, const Status& backup) {
+  ++s->metrics.backup_failures;
+  ++s->metrics.backup_diverged;
+  s->reconcile_pending = true;
+  tier_detail::start_mirror(s);
+  return backup.with_context("backup (primary already applied it)");
+}
+
+void count_primary_failure(Shared& s, const Status& st) {
+  if (!st.is_conflict() && !st.is_not_supported()) ++s.metrics.primary_failures;
+}
+
+Task<Result<uint64_t>> cas_locked(std::shared_ptr<Shared> s, StoreKey key, uint64_t expected,
+                                  std::string value, CallOrder::Ticket ticket) {
+  const std::string what = "compare_and_swap of " + key.to_string();
+  KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+  const bool ephemeral = s->is_ephemeral(key);
+  KvStore* tier = ephemeral ? s->tiers.ephemeral : s->tiers.primary;
+  Result<uint64_t> r = co_await tier->compare_and_swap(key, expected, value);
+  if (!r.ok()) {
+    if (!ephemeral) count_primary_failure(*s, r.status());
+    co_return r.status().with_context(ephemeral ? "ephemeral tier" : "primary tier")
+        .with_context(what);
+  }
+  s->call_order.complete(ticket);  // older pending writes of the key are now stale
+  if (ephemeral) {
+    ++s->metrics.ephemeral_writes;
+    co_return r;
+  }
+  ++s->metrics.primary_writes;
+  if (s->tiers.backup == nullptr) co_return r;
+  if (s->async_backup()) {
+    tier_detail::enqueue_mirror(s, key);
+    co_return r;
+  }
+  Status backed = co_await s->tiers.backup->write(key, std::move(value));
+  if (!backed.ok()) co_return note_backup_failure(s, backed).with_context(what);
+  ++s->metrics.backup_writes;
+  co_return r;
+}
+
+// Mirrors an applied batch to backup: atomically if backup can, else key by key.
+Task<Status> mirror_batch(std::shared_ptr<Shared> s, std::vector<AtomicOp> ops) {
+  for (AtomicOp& op : ops) op.expected_version.reset();  // backup follows primary blindly
+  AtomicResult atomic = co_await s->tiers.backup->write_atomic(ops);
+  if (!atomic.status.is_not_supported()) co_return atomic.status;
+  for (AtomicOp& op : ops) {
+    Status st = co_await tier_detail::apply_to(s->tiers.backup, op.key, std::move(op.value), false);
+    if (!st.ok()) co_return st;
+  }
+  co_return Status::ok_status();
+}
+
+Task<AtomicResult> atomic_locked(std::shared_ptr<Shared> s, std::vector<AtomicOp> ops,
+                                 bool ephemeral, std::vector<CallOrder::Ticket> tickets) {
+  std::set<std::string> lock_keys;
+  for (const AtomicOp& op : ops) lock_keys.insert(lock_key(op.key));
+  std::vector<KeyLockGuard> guards;  // taken in ascending key order: no deadlock
+  for (const std::string& k : lock_keys) guards.push_back(co_await s->locks.lock(k));
+  KvStore* tier = ephemeral ? s->tiers.ephemeral : s->tiers.primary;
+  AtomicResult r = co_await tier->write_atomic(ops);
+  if (!r.status.ok()) {
+    if (!ephemeral) count_primary_failure(*s, r.status);
+    r.status = r.status.with_context(ephemeral ? "write_atomic on the ephemeral tier"
+                                               : "write_atomic on the primary tier");
+    co_return r;
+  }
+  for (const CallOrder::Ticket& ticket : tickets) s->call_order.complete(ticket);
+  if (ephemeral) {
+    ++s->metrics.ephemeral_writes;
+    co_return r;
+  }
+  ++s->metrics.primary_writes;
+  if (s->tiers.backup == nullptr) co_return r;
+  if (s->async_backup()) {
+    for (const AtomicOp& op : ops) tier_detail::enqueue_mirror(s, op.key);
+    co_return r;
+  }
+  Status backed = co_await mirror_batch(s, std::move(ops));
+  if (!backed.ok()) {
+    co_return AtomicResult{note_backup_failure(s, backed).with_context("write_atomic"), {}};
+  }
+  ++s->metrics.backup_writes;
+  co_return r;
+}
+
+Task<Result<uint64_t>> cas_refused(Status status) { co_return status; }
+Task<AtomicResult> atomic_refused(Status status) { co_return AtomicResult{status, {}}; }
+
+}  // namespace
+
+Task<Result<uint64_t>> TierStore::compare_and_swap(StoreKey key, uint64_t expected_version,
+                                                   std::string value) {
+  Status valid = validate_store_key(key);
+  if (!valid.ok()) return cas_refused(valid.with_context("compare_and_swap"));
+  CallOrder::Ticket ticket = shared_->call_order.begin(lock_key(key));
+  return cas_locked(shared_, std::move(key), expected_version, std::move(value),
+                    std::move(ticket));
+}
+
+Task<AtomicResult> TierStore::write_atomic(std::vector<AtomicOp> ops) {
+  size_t ephemeral_ops = 0;
+  for (const AtomicOp& op : ops) {
+    Status valid = validate_store_key(op.key);
+    if (!valid.ok()) return atomic_refused(valid.with_context("write_atomic"));
+    if (shared_->is_ephemeral(op.key)) ++ephemeral_ops;
+  }
+  if (ephemeral_ops != 0 && ephemeral_ops != ops.size()) {
+    return atomic_refused(Status::not_supported(
+        "write_atomic: a batch cannot mix ephemeral keys (" + std::to_string(ephemeral_ops) +
+        ") with durable keys (" + std::to_string(ops.size() - ephemeral_ops) +
+        "): they live in different tiers"));
+  }
+  std::vector<CallOrder::Ticket> tickets;  // taken now, in call order
+  tickets.reserve(ops.size());
+  for (const AtomicOp& op : ops) tickets.push_back(shared_->call_order.begin(lock_key(op.key)));
+  const bool ephemeral = ephemeral_ops != 0;
+  return atomic_locked(shared_, std::move(ops), ephemeral, std::move(tickets));
+}
+
+}  // namespace tierkv
