@@ -1,0 +1,173 @@
+// OverlayStore::check_consistency: the invariants every atomic batch preserves, checked against
+// what the backend holds (and the in-memory cache against the backend).
+#include <map>
+#include <set>
+#include <utility>
+
+#include "engine/overlay/overlay_store.h"
+
+namespace tierkv {
+
+namespace layout = overlay_layout;
+
+namespace {
+
+struct DiskState {
+  layout::MetaRecord meta;
+  std::map<std::string, layout::OverlayRecord, std::less<>> overlays;  // by tree
+  std::map<uint64_t, std::string> tree_of_id;
+  std::set<std::pair<uint64_t, uint32_t>> leaves;
+  std::map<std::string, uint64_t> references;  // hash -> leaves naming it
+  std::map<std::string, layout::BlockRecord> blocks;
+  std::set<std::string> garbage;
+};
+
+void check_overlays(DiskState* disk, std::vector<std::string>* problems) {
+  for (const auto& [tree, record] : disk->overlays) {
+    auto [it, inserted] = disk->tree_of_id.emplace(record.id, tree);
+    if (!inserted) {
+      problems->push_back("overlays " + it->second + " and " + tree + " share id " +
+                          std::to_string(record.id));
+    }
+    if (record.id >= disk->meta.next_overlay_id) {
+      problems->push_back("overlay " + tree + " has id " + std::to_string(record.id) +
+                          " >= next_overlay_id " + std::to_string(disk->meta.next_overlay_id));
+    }
+  }
+}
+
+void check_leaf(DiskState* disk, const KeyValue& row, std::vector<std::string>* problems) {
+  uint64_t id = 0;
+  uint32_t index = 0;
+  if (!layout::parse_leaf_key(row.key, &id, &index)) {
+    problems->push_back("malformed leaf key " + layout::hex(row.key));
+    return;
+  }
+  const std::string where = "leaf " + std::to_string(id) + "/" + std::to_string(index);
+  disk->leaves.emplace(id, index);
+  auto owner = disk->tree_of_id.find(id);
+  if (owner == disk->tree_of_id.end()) {
+    problems->push_back(where + " belongs to no overlay");
+  } else if (!layout::bit_is_set(disk->overlays.at(owner->second).bitmap, index)) {
+    problems->push_back(where + " of overlay " + owner->second + " has its bit clear");
+  }
+  if (row.value.size() != layout::kHashBytes) {
+    problems->push_back(where + " holds a " + std::to_string(row.value.size()) + "-byte hash");
+    return;
+  }
+  disk->references[row.value] += 1;
+}
+
+void check_bits(const DiskState& disk, std::vector<std::string>* problems) {
+  for (const auto& [tree, record] : disk.overlays) {
+    for (uint32_t index : layout::set_bits(record.bitmap, 0)) {
+      if (!disk.leaves.contains({record.id, index})) {
+        problems->push_back("overlay " + tree + " bit " + std::to_string(index) + " has no leaf");
+      }
+    }
+  }
+}
+
+void check_blocks(const DiskState& disk, std::vector<std::string>* problems) {
+  for (const auto& [hash, block] : disk.blocks) {
+    const std::string name = "block " + layout::hex(hash);
+    auto ref = disk.references.find(hash);
+    const uint64_t references = ref == disk.references.end() ? 0 : ref->second;
+    if (block.refcount != references) {
+      problems->push_back(name + " has refcount " + std::to_string(block.refcount) + " but " +
+                          std::to_string(references) + " leaves name it");
+    }
+    if ((block.refcount == 0) != disk.garbage.contains(hash)) {
+      problems->push_back(name + " with refcount " + std::to_string(block.refcount) +
+                          (block.refcount == 0 ? " has no garbage marker" : " has a garbage marker"));
+    }
+  }
+  for (const auto& [hash, count] : disk.references) {
+    if (!disk.blocks.contains(hash)) {
+      problems->push_back("block " + layout::hex(hash) + " is named by " + std::to_string(count) +
+                          " leaves but not stored");
+    }
+  }
+  for (const std::string& hash : disk.garbage) {
+    if (!disk.blocks.contains(hash)) {
+      problems->push_back("garbage marker for unknown block " + layout::hex(hash));
+    }
+  }
+}
+
+}  // namespace
+
+Task<Result<std::vector<std::string>>> OverlayStore::check_consistency() {
+  AsyncMutexGuard guard = co_await mutex_.lock_guard();
+  std::vector<std::string> problems;
+  TIERKV_CO_RETURN_IF_ERROR(co_await check_locked(&problems));
+  co_return problems;
+}
+
+Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
+  DiskState disk;
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta, co_await get_locked(layout::meta_key()));
+  if (meta.has_value()) {
+    Result<layout::MetaRecord> decoded = layout::decode_meta(*meta);
+    if (!decoded.ok()) problems->push_back(decoded.status().message());
+    if (decoded.ok()) disk.meta = *decoded;
+  }
+  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows, co_await scan_locked(layout::overlay_prefix(), 0));
+  for (const KeyValue& row : rows) {
+    std::string tree(layout::key_suffix(row.key));
+    Result<layout::OverlayRecord> record = layout::decode_overlay(row.value, tree);
+    if (!record.ok()) problems->push_back(record.status().message());
+    if (record.ok()) disk.overlays.emplace(std::move(tree), std::move(*record));
+  }
+  check_overlays(&disk, problems);
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::leaf_prefix(), 0));
+  for (const KeyValue& row : rows) check_leaf(&disk, row, problems);
+  check_bits(disk, problems);
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_record_prefix(), 0));
+  for (const KeyValue& row : rows) {
+    std::string hash(layout::key_suffix(row.key));
+    Result<layout::BlockRecord> block = layout::decode_block_record(row.value, hash);
+    if (!block.ok()) problems->push_back(block.status().message());
+    if (block.ok()) disk.blocks.emplace(std::move(hash), *block);
+  }
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::garbage_prefix(), 0));
+  for (const KeyValue& row : rows) disk.garbage.emplace(layout::key_suffix(row.key));
+  check_blocks(disk, problems);
+  uint64_t stored_bytes = 0;
+  std::set<std::string> with_bytes;
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_bytes_prefix(), 0));
+  for (const KeyValue& row : rows) {
+    std::string hash(layout::key_suffix(row.key));
+    const std::string name = "block " + layout::hex(hash);
+    if (layout::block_hash(row.value) != hash) problems->push_back(name + " fails its hash");
+    auto block = disk.blocks.find(hash);
+    if (block == disk.blocks.end()) {
+      problems->push_back(name + " is stored without a block record");
+    } else if (block->second.size_bytes != row.value.size()) {
+      problems->push_back(name + " holds " + std::to_string(row.value.size()) +
+                          " bytes, its record says " + std::to_string(block->second.size_bytes));
+    }
+    stored_bytes += row.value.size();
+    with_bytes.insert(std::move(hash));
+  }
+  uint64_t recorded_bytes = 0;
+  for (const auto& [hash, block] : disk.blocks) {
+    recorded_bytes += block.size_bytes;
+    if (!with_bytes.contains(hash)) problems->push_back("block " + layout::hex(hash) + " has no bytes");
+  }
+  if (disk.meta.used_bytes != recorded_bytes || disk.meta.used_bytes != stored_bytes) {
+    problems->push_back("quota used_bytes " + std::to_string(disk.meta.used_bytes) +
+                        " != bytes of stored blocks " + std::to_string(stored_bytes) +
+                        " (records say " + std::to_string(recorded_bytes) + ")");
+  }
+  if (disk.meta.block_count != disk.blocks.size()) {
+    problems->push_back("quota block_count " + std::to_string(disk.meta.block_count) + " != " +
+                        std::to_string(disk.blocks.size()) + " stored blocks");
+  }
+  if (loaded_ && (meta_ != disk.meta || overlays_ != disk.overlays)) {
+    problems->push_back("the in-memory meta/overlay cache differs from the backend");
+  }
+  co_return Status();
+}
+
+}  // namespace tierkv

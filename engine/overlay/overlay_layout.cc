@@ -1,0 +1,207 @@
+#include "engine/overlay/overlay_layout.h"
+
+#include <openssl/evp.h>
+
+#include <bit>
+#include <cassert>
+
+#include "engine/core/coding.h"
+#include "engine/core/crc32c.h"
+
+namespace tierkv::overlay_layout {
+namespace {
+
+constexpr size_t kCrcBytes = 4;
+
+void seal(std::string* record) { put_fixed32(record, crc32c::mask(crc32c::value(*record))); }
+
+// Checks and strips the trailing CRC; Corruption naming what otherwise.
+Result<std::string_view> unseal(std::string_view bytes, const std::string& what) {
+  if (bytes.size() < kCrcBytes) return Status::corruption(what + ": record too short");
+  std::string_view body = bytes.substr(0, bytes.size() - kCrcBytes);
+  const uint32_t stored = crc32c::unmask(decode_fixed32(bytes.data() + body.size()));
+  if (stored != crc32c::value(body)) return Status::corruption(what + ": checksum mismatch");
+  return body;
+}
+
+std::string tagged(char tag, std::string_view suffix) {
+  std::string key(1, tag);
+  key.append(suffix);
+  return key;
+}
+
+}  // namespace
+
+std::string_view overlay_status_name(OverlayStatus status) {
+  switch (status) {
+    case OverlayStatus::kStoring: return "Storing";
+    case OverlayStatus::kActive: return "Active";
+    case OverlayStatus::kFailure: return "Failure";
+    case OverlayStatus::kDeleting: return "Deleting";
+  }
+  return "Unknown";
+}
+
+std::string block_hash(std::string_view bytes) {
+  std::string out(kHashBytes, '\0');
+  unsigned int written = 0;
+  const int ok = EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()),
+                            &written, EVP_sha256(), nullptr);
+  assert(ok == 1);
+  assert(written == kHashBytes);
+  (void)ok;
+  return out;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    out.push_back(kDigits[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(kDigits[static_cast<unsigned char>(c) & 0xf]);
+  }
+  return out;
+}
+
+std::string meta_key() { return "m"; }
+std::string overlay_key(std::string_view tree) { return tagged('o', tree); }
+std::string overlay_prefix() { return "o"; }
+std::string leaf_prefix() { return "l"; }
+std::string leaf_key(uint64_t id, uint32_t index) {
+  std::string key = "l";
+  put_big_endian64(&key, id);
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>((index >> (8 * i)) & 0xff));
+  return key;
+}
+std::string block_record_key(std::string_view hash) { return tagged('c', hash); }
+std::string block_record_prefix() { return "c"; }
+std::string block_bytes_key(std::string_view hash) { return tagged('b', hash); }
+std::string block_bytes_prefix() { return "b"; }
+std::string garbage_key(std::string_view hash) { return tagged('g', hash); }
+std::string garbage_prefix() { return "g"; }
+
+std::string_view key_suffix(std::string_view key) {
+  assert(!key.empty());
+  return key.substr(1);
+}
+
+bool parse_leaf_key(std::string_view key, uint64_t* id, uint32_t* index) {
+  if (key.size() != 1 + 8 + 4 || key[0] != 'l') return false;
+  *id = decode_big_endian64(key.data() + 1);
+  uint32_t v = 0;
+  for (size_t i = 9; i < 13; ++i) v = (v << 8) | static_cast<unsigned char>(key[i]);
+  *index = v;
+  return true;
+}
+
+std::string encode_meta(const MetaRecord& meta) {
+  std::string out;
+  put_fixed64(&out, meta.used_bytes);
+  put_fixed64(&out, meta.reserved_bytes);
+  put_fixed64(&out, meta.block_count);
+  put_fixed64(&out, meta.next_overlay_id);
+  seal(&out);
+  return out;
+}
+
+Result<MetaRecord> decode_meta(std::string_view bytes) {
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, "overlay meta record"));
+  MetaRecord meta;
+  if (!get_fixed64(&body, &meta.used_bytes) || !get_fixed64(&body, &meta.reserved_bytes) ||
+      !get_fixed64(&body, &meta.block_count) || !get_fixed64(&body, &meta.next_overlay_id) ||
+      !body.empty()) {
+    return Status::corruption("overlay meta record: bad length");
+  }
+  return meta;
+}
+
+std::string encode_overlay(const OverlayRecord& record) {
+  std::string out;
+  put_fixed64(&out, record.id);
+  put_fixed64(&out, record.expiry_us);
+  out.push_back(static_cast<char>(record.status));
+  put_length_prefixed(&out, record.bitmap);
+  seal(&out);
+  return out;
+}
+
+Result<OverlayRecord> decode_overlay(std::string_view bytes, std::string_view tree) {
+  const std::string what = "overlay record of tree " + std::string(tree);
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
+  OverlayRecord record;
+  std::string_view bitmap;
+  if (!get_fixed64(&body, &record.id) || !get_fixed64(&body, &record.expiry_us) || body.empty()) {
+    return Status::corruption(what + ": truncated");
+  }
+  const auto status = static_cast<uint8_t>(body[0]);
+  body.remove_prefix(1);
+  if (status < 1 || status > 4) {
+    return Status::corruption(what + ": unknown status " + std::to_string(status));
+  }
+  record.status = static_cast<OverlayStatus>(status);
+  if (!get_length_prefixed(&body, &bitmap) || !body.empty()) {
+    return Status::corruption(what + ": bad bitmap length");
+  }
+  record.bitmap = std::string(bitmap);
+  return record;
+}
+
+std::string encode_block_record(const BlockRecord& record) {
+  std::string out;
+  put_fixed64(&out, record.refcount);
+  put_fixed64(&out, record.size_bytes);
+  seal(&out);
+  return out;
+}
+
+Result<BlockRecord> decode_block_record(std::string_view bytes, std::string_view hash) {
+  const std::string what = "block record " + hex(hash);
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
+  BlockRecord record;
+  if (!get_fixed64(&body, &record.refcount) || !get_fixed64(&body, &record.size_bytes) ||
+      !body.empty()) {
+    return Status::corruption(what + ": bad length");
+  }
+  return record;
+}
+
+bool bit_is_set(const std::string& bitmap, uint32_t index) {
+  const size_t byte = index / 8;
+  if (byte >= bitmap.size()) return false;
+  return (static_cast<unsigned char>(bitmap[byte]) >> (index % 8)) & 1;
+}
+
+void set_bit(std::string* bitmap, uint32_t index) {
+  assert(index < kBlockIndexMax);
+  const size_t byte = index / 8;
+  if (byte >= bitmap->size()) bitmap->resize(byte + 1, '\0');
+  (*bitmap)[byte] = static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) | (1u << (index % 8)));
+}
+
+void clear_bit(std::string* bitmap, uint32_t index) {
+  const size_t byte = index / 8;
+  if (byte >= bitmap->size()) return;
+  (*bitmap)[byte] = static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) & ~(1u << (index % 8)));
+  while (!bitmap->empty() && bitmap->back() == '\0') bitmap->pop_back();  // canonical form
+}
+
+std::vector<uint32_t> set_bits(const std::string& bitmap, size_t limit) {
+  std::vector<uint32_t> out;
+  for (size_t byte = 0; byte < bitmap.size(); ++byte) {
+    const auto bits = static_cast<unsigned char>(bitmap[byte]);
+    for (uint32_t bit = 0; bits != 0 && bit < 8; ++bit) {
+      if (((bits >> bit) & 1) == 0) continue;
+      out.push_back(static_cast<uint32_t>(byte * 8 + bit));
+      if (limit != 0 && out.size() == limit) return out;
+    }
+  }
+  return out;
+}
+
+uint64_t count_bits(const std::string& bitmap) {
+  uint64_t n = 0;
+  for (char c : bitmap) n += static_cast<uint64_t>(std::popcount(static_cast<unsigned char>(c)));
+  return n;
+}
+
+}  // namespace tierkv::overlay_layout

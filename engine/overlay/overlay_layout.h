@@ -1,0 +1,93 @@
+// The OverlayStore's on-backend layout: key encodings, record codecs, block hashes, bitmaps.
+//
+// Keys (one Backend holds one OverlayStore; all keys start with one tag byte):
+//   "m"                         meta record: quota counters and the next overlay id
+//   "o" <tree id>               overlay record (id, expiry, status, block-index bitmap)
+//   "l" <be64 id> <be32 index>  leaf: the 32-byte hash of the block at that index
+//   "c" <hash>                  block record: refcount and size in bytes
+//   "b" <hash>                  block bytes
+//   "g" <hash>                  garbage marker: present iff the block's refcount is 0
+// Leaves are keyed by the overlay's internal id, not its tree id, so finalize (a rename of the
+// tree id) rewrites one record, not one per block.
+// Records end with a masked CRC32C of what precedes it; a bad record is Corruption naming
+// its key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/status.h"
+
+namespace tierkv::overlay_layout {
+
+inline constexpr size_t kHashBytes = 32;  // SHA-256
+inline constexpr uint32_t kBlockIndexMax = 1u << 24;  // 16M blocks: a 2 MiB bitmap at most
+
+enum class OverlayStatus : uint8_t {
+  kStoring = 1,   // temporary, being uploaded; finalize() moves it to its real tree id
+  kActive = 2,    // completed
+  kFailure = 3,   // the upload failed; awaits its drop
+  kDeleting = 4,  // a drop is (or was, before a crash) removing it; puts are refused
+};
+std::string_view overlay_status_name(OverlayStatus status);
+
+struct MetaRecord {
+  uint64_t used_bytes = 0;      // bytes of stored blocks (every "b" record)
+  uint64_t reserved_bytes = 0;  // reserved by reserve(), not yet released
+  uint64_t block_count = 0;     // number of stored blocks
+  uint64_t next_overlay_id = 1;
+  friend bool operator==(const MetaRecord&, const MetaRecord&) = default;
+};
+
+struct OverlayRecord {
+  uint64_t id = 0;
+  uint64_t expiry_us = 0;
+  OverlayStatus status = OverlayStatus::kActive;
+  std::string bitmap;  // bit i of byte i/8 = block index i is stored
+  friend bool operator==(const OverlayRecord&, const OverlayRecord&) = default;
+};
+
+struct BlockRecord {
+  uint64_t refcount = 0;  // leaves (over all overlays) naming this block
+  uint64_t size_bytes = 0;
+  friend bool operator==(const BlockRecord&, const BlockRecord&) = default;
+};
+
+// The SHA-256 of bytes (kHashBytes raw bytes).
+std::string block_hash(std::string_view bytes);
+// Lowercase hex, for messages.
+std::string hex(std::string_view bytes);
+
+std::string meta_key();
+std::string overlay_key(std::string_view tree);
+std::string overlay_prefix();
+std::string leaf_key(uint64_t id, uint32_t index);
+std::string leaf_prefix();
+std::string block_record_key(std::string_view hash);
+std::string block_record_prefix();
+std::string block_bytes_key(std::string_view hash);
+std::string block_bytes_prefix();
+std::string garbage_key(std::string_view hash);
+std::string garbage_prefix();
+// The suffix of a key after its tag byte (tree id or hash). REQUIRES: key non-empty.
+std::string_view key_suffix(std::string_view key);
+// Decodes a leaf key; false if malformed.
+bool parse_leaf_key(std::string_view key, uint64_t* id, uint32_t* index);
+
+std::string encode_meta(const MetaRecord& meta);
+Result<MetaRecord> decode_meta(std::string_view bytes);
+std::string encode_overlay(const OverlayRecord& record);
+Result<OverlayRecord> decode_overlay(std::string_view bytes, std::string_view tree);
+std::string encode_block_record(const BlockRecord& record);
+Result<BlockRecord> decode_block_record(std::string_view bytes, std::string_view hash);
+
+bool bit_is_set(const std::string& bitmap, uint32_t index);
+void set_bit(std::string* bitmap, uint32_t index);
+void clear_bit(std::string* bitmap, uint32_t index);
+// Set indices, ascending, at most limit (0 = all).
+std::vector<uint32_t> set_bits(const std::string& bitmap, size_t limit);
+uint64_t count_bits(const std::string& bitmap);
+
+}  // namespace tierkv::overlay_layout

@@ -1,0 +1,175 @@
+// OverlayStore: content-addressed, refcounted blocks grouped into overlays (datasets) that
+// carry an expiry and a status, with quota accounting. After the Archivist overlay design
+// (../shared/seeds/003_*), minus its two reviewed failures: one put costs one metadata read and
+// one atomic batch (no per-block CAS round trips), and no counter can go negative.
+//
+// Model:
+//   - A block is stored once per distinct content (key = SHA-256 of its bytes). Its refcount
+//     is the number of leaves naming it over all overlays (an overlay holding one block at one
+//     index each, the usual case, counts once per overlay).
+//   - An overlay has a tree id ([A-Za-z0-9_-], 1..120 bytes), an expiry in Clock microseconds
+//     (kNoExpiry = never), a status (Storing = temporary, Active, Failure, Deleting) and a
+//     bitmap of the block indices it holds; each set bit has a leaf naming the block's hash.
+//   - Quota: used_bytes = bytes of stored blocks, block_count = stored blocks, reserved_bytes =
+//     reserve() minus release(). A new block must fit: used + reserved + size <= quota_max.
+//
+// Promises:
+//   - put_block: the leaf, the bitmap bit, the refcount increment (only for a new leaf), the
+//     quota counters and (for new content) the block bytes are one atomic backend batch, so a
+//     crash leaves all or none of them. Re-putting the same block at the same index is a no-op
+//     OK; a different block at an occupied index is Conflict. A put into a Deleting or Failure
+//     overlay is Aborted; into an unknown overlay NotFound; past the quota NoSpace.
+//   - finalize(temp, tree): temp must be Storing. If tree does not exist, temp is renamed to tree
+//     and becomes Active in one atomic batch. If tree exists (and is not Deleting), tree's
+//     expiry becomes the later of the two and temp is dropped; OK either way.
+//   - drop(tree): marks the overlay Deleting (one batch; later puts are refused), then phase 1
+//     in batches of at most drop_batch_leaves_max leaves: clears leaves and bits and decrements
+//     refcounts atomically (a block reaching 0 gets a garbage marker in the same batch); the
+//     batch clearing the last leaf removes the overlay record. Phase 2 deletes the marked blocks
+//     whose refcount is still 0, with their quota, one atomic batch per at most
+//     gc_batch_blocks_max blocks. A drop of an unknown tree is OK (idempotent). A second drop of
+//     a tree being dropped waits for the first and returns its status without doing work.
+//   - maintenance(): drops overlays whose expiry <= now and finishes Deleting overlays left by a
+//     crash (at most maintenance_overlays_max per call), then collects at most
+//     gc_batch_blocks_max marked blocks. Call it periodically; more_pending says call again.
+//   - Every batch leaves the store consistent (check_consistency() finds nothing), so a crash
+//     at any point is recovered by open() alone; maintenance() then finishes interrupted drops.
+//   - Counters never go negative. A decrement larger than the counter is a bug (or a corrupt
+//     store): on_underflow = kAbort aborts loudly (tests), kClampAndLog clamps to 0 and logs
+//     to stderr (production); underflow_count() counts them.
+// Durability: as the backend's (with BackendOptions::sync, an OK call survives a crash).
+// Thread-safety: coroutines of one Executor. One OverlayStore per Backend (it caches the meta
+//   and overlay records; nothing else may write the backend). Backend calls go through
+//   Executor::run_blocking one at a time under a store-wide async mutex.
+// Lifetime: backend and executor outlive the store; the store outlives its calls.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/backends/backend.h"
+#include "engine/exec/async_mutex.h"
+#include "engine/exec/executor.h"
+#include "engine/overlay/overlay_layout.h"
+
+namespace tierkv {
+
+using overlay_layout::OverlayStatus;
+
+inline constexpr uint64_t kNoExpiry = std::numeric_limits<uint64_t>::max();
+
+enum class UnderflowPolicy : uint8_t { kAbort, kClampAndLog };
+
+struct OverlayStoreOptions {
+  uint64_t quota_max_bytes = std::numeric_limits<uint64_t>::max();
+  uint64_t block_size_bytes_max = 4 << 20;
+  uint32_t drop_batch_leaves_max = 512;
+  uint32_t gc_batch_blocks_max = 256;
+  uint32_t maintenance_overlays_max = 16;
+  UnderflowPolicy on_underflow = UnderflowPolicy::kAbort;
+};
+
+struct QuotaUsage {
+  uint64_t used_bytes = 0;
+  uint64_t reserved_bytes = 0;
+  uint64_t block_count = 0;
+  uint64_t max_bytes = 0;
+};
+
+struct OverlayInfo {
+  std::string tree;
+  OverlayStatus status = OverlayStatus::kActive;
+  uint64_t expiry_us = 0;
+  uint64_t block_count = 0;  // set bits
+};
+
+struct MaintenanceReport {
+  uint64_t overlays_dropped = 0;
+  uint64_t blocks_freed = 0;
+  bool more_pending = false;  // a bound was hit: call maintenance() again
+};
+
+class OverlayStore {
+ public:
+  // Loads the meta and overlay records (Corruption naming the record if one is bad).
+  static Task<Result<std::unique_ptr<OverlayStore>>> open(Backend* backend, Executor* executor,
+                                                          OverlayStoreOptions options);
+  OverlayStore(const OverlayStore&) = delete;
+  OverlayStore& operator=(const OverlayStore&) = delete;
+
+  // Creates an overlay (Storing if temporary, else Active). An existing non-Deleting overlay
+  // keeps its status and gets the later expiry (OK); a Deleting one is Aborted.
+  Task<Status> create_overlay(std::string tree, uint64_t expiry_us, bool temporary);
+  Task<Status> put_block(std::string tree, uint32_t index, std::string bytes);
+  // The bytes at tree/index, or NotFound.
+  Task<Result<std::string>> read_block(std::string tree, uint32_t index);
+  Task<Status> set_expiry(std::string tree, uint64_t expiry_us);
+  Task<Status> mark_failed(std::string tree);
+  Task<Status> finalize(std::string temp_tree, std::string tree);
+  Task<Status> drop(std::string tree);
+  Task<Result<MaintenanceReport>> maintenance();
+  // NoSpace if used + reserved + bytes > quota_max.
+  Task<Status> reserve(uint64_t bytes);
+  // InvalidArgument (nothing changed) if bytes > reserved.
+  Task<Status> release(uint64_t bytes);
+  // Every violated invariant, one message each (empty = consistent). Scans the whole store.
+  Task<Result<std::vector<std::string>>> check_consistency();
+
+  QuotaUsage quota() const;
+  std::optional<OverlayInfo> overlay(const std::string& tree) const;
+  std::vector<OverlayInfo> overlays() const;  // ascending tree id
+  uint64_t underflow_count() const { return underflow_count_; }
+  // Whether the block with this content is stored.
+  Task<Result<bool>> has_block_content(std::string bytes);
+
+ private:
+  struct DropState;
+  using OverlayMap = std::map<std::string, overlay_layout::OverlayRecord, std::less<>>;
+
+  OverlayStore(Backend* backend, Executor* executor, OverlayStoreOptions options);
+
+  // Backend access; REQUIRE mutex_ held.
+  Task<Result<std::optional<std::string>>> get_locked(std::string key);
+  Task<Result<std::vector<KeyValue>>> scan_locked(std::string prefix, size_t limit);
+  Task<Status> commit_locked(WriteBatch batch);
+  Task<Status> load_locked();
+  Task<Result<std::optional<overlay_layout::BlockRecord>>> block_record_locked(std::string hash);
+  Task<Status> put_block_locked(std::string tree, uint32_t index, std::string hash,
+                                std::string bytes);
+  Task<Status> write_overlay_locked(std::string tree, overlay_layout::OverlayRecord record);
+
+  // Drop internals (overlay_drop.cc).
+  Task<Status> drop_work(std::string tree);
+  Task<Result<bool>> mark_deleting(std::string tree);
+  // One phase-1 batch; sets *done when the overlay record is gone.
+  Task<Status> drop_leaves_batch(std::string tree, std::vector<std::string>* zeroed, bool* done);
+  Task<Result<uint64_t>> collect_garbage(std::vector<std::string> hashes);
+  Task<Result<std::vector<std::string>>> marked_garbage(size_t limit);
+  std::vector<std::string> maintenance_candidates(uint64_t now_us, bool* more) const;
+
+  // Consistency checker internals (overlay_check.cc).
+  Task<Status> check_locked(std::vector<std::string>* problems);
+
+  // value - delta, or (underflow) the on_underflow policy applied and 0.
+  uint64_t checked_sub(uint64_t value, uint64_t delta, const std::string& what);
+
+  Backend* backend_;
+  Executor* executor_;
+  OverlayStoreOptions options_;
+  AsyncMutex mutex_;
+  bool loaded_ = false;  // false after a failed commit: reload before trusting the cache
+  overlay_layout::MetaRecord meta_;
+  OverlayMap overlays_;
+  std::map<std::string, std::shared_ptr<DropState>, std::less<>> dropping_;
+  uint64_t underflow_count_ = 0;
+};
+
+// InvalidArgument naming the rule if tree is not a valid tree id.
+Status validate_tree_id(std::string_view tree);
+
+}  // namespace tierkv
