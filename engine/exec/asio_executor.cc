@@ -50,10 +50,13 @@ Task<void> AsioExecutor::yield() {
 
 Task<void> AsioExecutor::run_blocking(std::function<void()> fn) {
   std::exception_ptr error;
-  co_await suspend_until_resumed([this, &error, fn = std::move(fn)](UniqueFunction resume) mutable {
+  // The registering lambda captures only references: fn lives in this coroutine's frame, which
+  // stays alive while suspended (and g++ 12 mis-destroys temporaries with non-trivial members
+  // inside a co_await expression, see wal_append.cc).
+  co_await suspend_until_resumed([this, &error, &fn](UniqueFunction resume) {
     // The in-flight count keeps run_until from deciding "nothing left to run" while fn is
     // away; it drops only after the caller's resumption was posted.
-    boost::asio::post(blocking_pool_, [&error, fn = std::move(fn), resume = std::move(resume),
+    boost::asio::post(blocking_pool_, [&error, &fn, resume = std::move(resume),
                                        in_flight = InFlight(&in_flight_)]() mutable {
       try {
         fn();

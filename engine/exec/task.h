@@ -55,6 +55,13 @@ class UniqueFunction {
 
 // Suspends the calling coroutine and hands `register_resume` a one-shot callback that resumes
 // it (through the coroutine's executor). The basis of sleep, yield and the async mutex.
+//
+// REQUIRES (g++ 12 bug): a lambda written inside a co_await expression must capture only
+// trivially destructible things (pointers, references, integers). g++ 12 destroys such a
+// closure temporary once more than it constructs it: a captured shared_ptr is released one
+// time too many (use-after-free), a captured std::string freed twice. Capture a raw pointer
+// to state kept alive elsewhere, or name the lambda first and pass the named object.
+// The same holds for lambdas passed to Executor::run_blocking inside co_await.
 template <typename Register>
 Task<void> suspend_until_resumed(Register register_resume) {
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(

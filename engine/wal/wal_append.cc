@@ -95,9 +95,13 @@ Task<Status> Wal::Impl::append(WalRecord record) {
   queue_.push_back(waiter);
   if (queue_.size() > 1) {
     // Someone leads a group: wait until ours is written, or until we are promoted to leader.
-    co_await suspend_until_resumed([waiter](UniqueFunction resume) {
-      waiter->resume = std::move(resume);
-    });
+    // The lambda holds a raw pointer (queue_ keeps the waiter alive). g++ 12 runs the
+    // destructor of a lambda temporary passed into a co_await expression more often than its
+    // constructors (a captured instance counter ends at -2): a captured shared_ptr was
+    // released twice too often and freed the waiter under the leader's feet.
+    WalWaiter* parked = waiter.get();
+    co_await suspend_until_resumed(
+        [parked](UniqueFunction resume) { parked->resume = std::move(resume); });
     if (waiter->done) co_return waiter->status;
   }
   assert(queue_.front() == waiter);
@@ -132,15 +136,17 @@ Task<void> Wal::Impl::lead_group(std::shared_ptr<WalWaiter> leader) {
     co_return;
   }
   if (needs_rotation()) {
+    // Names in this coroutine are all distinct: g++ 12 can conflate same-named locals of
+    // different scopes in a coroutine frame.
     const uint64_t start = segments_.end_offset();
-    Result<std::unique_ptr<File>> file = Status::io_error("not run");
-    co_await options_.executor->run_blocking([&] { file = create_segment_file(start); });
-    if (!file.ok()) {
-      (void)poison(file.status());
+    Result<std::unique_ptr<File>> created = Status::io_error("not run");
+    co_await options_.executor->run_blocking([&] { created = create_segment_file(start); });
+    if (!created.ok()) {
+      (void)poison(created.status());
       complete_front(&queue_, queue_.size(), poisoned_, leader);
       co_return;
     }
-    install_segment(std::move(file).value(), start);
+    install_segment(std::move(created).value(), start);
   }
   // The group: at least the leader, then whatever fits the bounds.
   const uint64_t room = options_.segment_size_bytes - std::min(options_.segment_size_bytes,
