@@ -20,9 +20,13 @@ Task<Status> OverlayStore::drop(std::string tree) {
   TIERKV_CO_RETURN_IF_ERROR(validate_tree_id(tree).with_context("drop"));
   auto running = dropping_.find(tree);
   if (running != dropping_.end()) {
-    std::shared_ptr<DropState> state = running->second;
-    co_await suspend_until_resumed(
-        [state](UniqueFunction resume) { state->waiters.push_back(std::move(resume)); });
+    std::shared_ptr<DropState> state = running->second;  // our frame keeps it alive
+    // A named callable capturing a raw pointer: g++ 12 destroys a capturing lambda temporary
+    // in a co_await expression twice.
+    auto wait_for_first = [raw = state.get()](UniqueFunction resume) {
+      raw->waiters.push_back(std::move(resume));
+    };
+    co_await suspend_until_resumed(std::move(wait_for_first));
     assert(state->result.has_value());
     co_return *state->result;
   }

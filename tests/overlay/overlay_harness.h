@@ -37,16 +37,52 @@ struct OverlayRig {
   }
 };
 
-// An OverlayStore over its own memory backend, on rig's executor.
+// Forwards to a MemoryBackend and counts the calls: what a put or a drop costs in backend
+// round trips.
+class CountingBackend final : public Backend {
+ public:
+  CountingBackend() : inner_(std::move(MemoryBackend::open(BackendOptions{}).value())) {}
+  uint64_t gets = 0;
+  uint64_t writes = 0;
+  uint64_t scans = 0;
+  std::string_view name() const override { return "counting"; }
+  Result<std::string> get(std::string_view key) override {
+    ++gets;
+    return inner_->get(key);
+  }
+  Status put(std::string_view key, std::string_view value) override {
+    ++writes;
+    return inner_->put(key, value);
+  }
+  Status remove(std::string_view key) override {
+    ++writes;
+    return inner_->remove(key);
+  }
+  Status write(const WriteBatch& batch) override {
+    ++writes;
+    return inner_->write(batch);
+  }
+  Result<std::vector<KeyValue>> scan(const KeyRange& range, size_t limit) override {
+    ++scans;
+    return inner_->scan(range, limit);
+  }
+  Status checkpoint(const std::string& dir) override { return inner_->checkpoint(dir); }
+  Status close() override { return inner_->close(); }
+
+ private:
+  std::unique_ptr<MemoryBackend> inner_;
+};
+
+// An OverlayStore over its own (counting) memory backend, on rig's executor.
 struct MemoryOverlay {
   explicit MemoryOverlay(OverlayRig& rig, OverlayStoreOptions options = {})
-      : backend(std::move(MemoryBackend::open(BackendOptions{}).value())) {
+      : backend(std::make_unique<CountingBackend>()) {
     Result<std::unique_ptr<OverlayStore>> opened =
         rig.sync(OverlayStore::open(backend.get(), &rig.executor, options));
     EXPECT_TRUE(opened.ok()) << opened.status().to_string();
     store = std::move(opened).value();
   }
-  std::unique_ptr<MemoryBackend> backend;
+  std::unique_ptr<CountingBackend> backend;
   std::unique_ptr<OverlayStore> store;
 };
 
