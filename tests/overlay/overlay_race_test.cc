@@ -26,6 +26,19 @@ void spawn_after(OverlayRig& rig, uint64_t delay_us, Task<T> task, std::optional
              out);
 }
 
+// Runs the consistency checker at `count` seeded moments during a run: the invariants hold at
+// every batch boundary, not just at the end.
+using CheckResults = std::vector<std::optional<Result<std::vector<std::string>>>>;
+void spawn_checkers(OverlayRig& rig, OverlayStore& store, uint64_t window_us, CheckResults* out) {
+  for (auto& slot : *out) spawn_after(rig, rig.prng.uniform(window_us), store.check_consistency(), &slot);
+}
+void expect_no_problems(const CheckResults& results, uint64_t seed) {
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value() && r->ok()) << "seed " << seed;
+    EXPECT_TRUE((*r)->empty()) << "seed " << seed << " mid-run:" << join_problems(**r);
+  }
+}
+
 bool refused_or_ok(const Status& s) { return s.ok() || s.is_aborted() || s.is_not_found(); }
 
 // Distinct bytes of the given contents.
@@ -51,7 +64,10 @@ TEST(OverlayRace, ConcurrentPutAndDropOfTheSameOverlay) {
     }
     std::optional<Status> dropped;
     spawn_after(rig, rig.prng.uniform(400), s.drop("a"), &dropped);
+    CheckResults checks(6);
+    spawn_checkers(rig, s, 600, &checks);
     rig.executor.run_until_idle();
+    expect_no_problems(checks, seed);
     ASSERT_TRUE(dropped.has_value() && dropped->ok()) << "seed " << seed;
     for (const auto& p : puts) {
       ASSERT_TRUE(p.has_value());
@@ -227,7 +243,10 @@ TEST(OverlayRace, QuotaRunningOutUnderRacingPutsAndDropsNeverUnderflows) {
     }
     std::vector<std::optional<Result<MaintenanceReport>>> runs(10);
     for (uint32_t k = 0; k < runs.size(); ++k) spawn_after(rig, 350 * k, s.maintenance(), &runs[k]);
+    CheckResults checks(10);
+    spawn_checkers(rig, s, 3500, &checks);
     rig.executor.run_until_idle();
+    expect_no_problems(checks, seed);
     for (const auto& op : ops) {
       ASSERT_TRUE(op.has_value());
       EXPECT_TRUE(refused_or_ok(*op) || op->is_no_space() || op->is_conflict())
