@@ -147,10 +147,16 @@ void enqueue_mirror(const std::shared_ptr<Shared>& shared, StoreKey key) {
   assert(shared->tiers.backup != nullptr);
   if (shared->queue.size() >= shared->options.async_queue_capacity) {
     ++shared->metrics.queue_overflows;  // repaired by the reconcile the mirror runs next
-    shared->reconcile_pending = true;
+    request_reconcile(shared);
   } else {
     shared->queue.push_back(MirrorItem{std::move(key), shared->executor.clock().now_us()});
   }
+  start_mirror(shared);
+}
+
+void request_reconcile(const std::shared_ptr<Shared>& shared) {
+  shared->reconcile_pending = true;
+  ++shared->reconcile_requests;
   start_mirror(shared);
 }
 
@@ -163,7 +169,7 @@ void wake_flush_waiters(Shared& shared) {
 
 Task<Status> reconcile_all(std::shared_ptr<Shared> s) {
   if (s->tiers.backup == nullptr) co_return Status::ok_status();
-  s->reconcile_pending = false;  // changes from here on are copied or re-flag it
+  const uint64_t requests_seen = s->reconcile_requests;
   Status st = co_await for_every_key(s, [](std::shared_ptr<Shared> sh, StoreKey key) -> Task<Status> {
     Result<bool> written = co_await sync_key_locked(sh, key, true);
     if (written.ok() && *written) ++sh->metrics.reconcile_repairs;
@@ -173,6 +179,8 @@ Task<Status> reconcile_all(std::shared_ptr<Shared> s) {
     s->reconcile_pending = true;
     co_return st.with_context("reconcile of backup with primary");
   }
+  // A request made while this pass ran may concern a key it had already passed.
+  if (s->reconcile_requests == requests_seen) s->reconcile_pending = false;
   ++s->metrics.reconciles;
   co_return st;
 }
@@ -208,13 +216,18 @@ Task<Status> restore_all(std::shared_ptr<Shared> s) {
 
 namespace tierkv {
 
+using tier_detail::Shared;
+
 Task<void> TierStore::flush_backup() {
   std::shared_ptr<tier_detail::Shared> s = shared_;  // `this` may go while we wait
   while (!s->closed && s->tiers.backup != nullptr &&
          (s->mirror_running || !s->queue.empty() || s->reconcile_pending)) {
     tier_detail::start_mirror(s);
+    // A raw pointer (s keeps it alive): g++ 12 may destroy a non-trivial temporary coroutine
+    // argument twice, so the callback must be trivially destructible.
+    Shared* shared = s.get();
     co_await suspend_until_resumed(
-        [s](UniqueFunction resume) { s->flush_waiters.push_back(std::move(resume)); });
+        [shared](UniqueFunction resume) { shared->flush_waiters.push_back(std::move(resume)); });
   }
 }
 

@@ -27,10 +27,14 @@ Task<std::pair<A, B>> run_both(Executor& executor, Task<A> first, Task<B> second
   }(std::move(second), join));
   A first_result = co_await std::move(first);
   if (!join->second_result.has_value()) {
+    // A raw pointer (join keeps it alive): g++ 12 may destroy a non-trivial temporary
+    // coroutine argument twice, so the callback must be trivially destructible.
+    Join* waiting = join.get();
     co_await suspend_until_resumed(
-        [join](UniqueFunction resume) { join->resume = std::move(resume); });
+        [waiting](UniqueFunction resume) { waiting->resume = std::move(resume); });
   }
-  co_return std::pair<A, B>{std::move(first_result), std::move(*join->second_result)};
+  std::pair<A, B> both(std::move(first_result), std::move(*join->second_result));
+  co_return both;
 }
 
 }  // namespace tierkv

@@ -35,7 +35,9 @@ struct Shared {
   TierStoreMetrics metrics;  // queue_depth / oldest_pending_age_us filled in on demand
   std::deque<MirrorItem> queue;
   bool mirror_running = false;
-  bool reconcile_pending = false;
+  bool reconcile_pending = false;     // true until a reconcile that started after the request
+  uint64_t reconcile_requests = 0;    // succeeds
+
   bool closed = false;  // the TierStore is gone: the mirror stops at its next resume
   std::vector<UniqueFunction> flush_waiters;
 
@@ -67,6 +69,9 @@ void enqueue_mirror(const std::shared_ptr<Shared>& shared, StoreKey key);
 
 // Starts the background mirror (queue, then any pending reconcile) unless it runs already.
 void start_mirror(const std::shared_ptr<Shared>& shared);
+
+// Asks for a full reconcile (run by the mirror, which it starts).
+void request_reconcile(const std::shared_ptr<Shared>& shared);
 
 // Resumes every flush_backup() waiter if the mirror has nothing left to do.
 void wake_flush_waiters(Shared& shared);

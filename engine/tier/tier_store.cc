@@ -39,15 +39,17 @@ Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
     if (backup != nullptr) tier_detail::enqueue_mirror(s, key);
     co_return primary;
   }
-  auto [primary, backed] = co_await run_both(
-      s->executor, tier_detail::apply_to(s->tiers.primary, key, value, lazy),
-      tier_detail::apply_to(backup, key, value, lazy));
+  Task<Status> to_primary = tier_detail::apply_to(s->tiers.primary, key, value, lazy);
+  Task<Status> to_backup = tier_detail::apply_to(backup, key, value, lazy);
+  std::pair<Status, Status> sides =
+      co_await run_both(s->executor, std::move(to_primary), std::move(to_backup));
+  const Status& primary = sides.first;
+  const Status& backed = sides.second;
   primary.ok() ? ++s->metrics.primary_writes : ++s->metrics.primary_failures;
   backed.ok() ? ++s->metrics.backup_writes : ++s->metrics.backup_failures;
   if (primary.ok() != backed.ok()) {
     ++s->metrics.backup_diverged;  // the mirror repairs it with a reconcile
-    s->reconcile_pending = true;
-    tier_detail::start_mirror(s);
+    tier_detail::request_reconcile(s);
   }
   co_return combine_sides(primary, backed);
 }
@@ -124,8 +126,7 @@ TierStore::TierStore(Executor& executor, TierStoreTiers tiers, TierStoreOptions 
     (void)rule;
   }
   if (tiers.backup != nullptr && shared_->options.reconcile_at_start) {
-    shared_->reconcile_pending = true;
-    tier_detail::start_mirror(shared_);
+    tier_detail::request_reconcile(shared_);
   }
 }
 

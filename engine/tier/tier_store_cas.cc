@@ -18,8 +18,7 @@ using tier_detail::Shared;
 Status note_backup_failure(const std::shared_ptr<Shared>& s, const Status& backup) {
   ++s->metrics.backup_failures;
   ++s->metrics.backup_diverged;
-  s->reconcile_pending = true;
-  tier_detail::start_mirror(s);
+  tier_detail::request_reconcile(s);
   return backup.with_context("backup (primary already applied it)");
 }
 

@@ -127,7 +127,8 @@ Task<Result<ListPage>> TierStore::list_page(std::string primary_namespace,
       }
       Result<std::string> after = decode_ephemeral_token(rest, p, sec, where + " is malformed");
       if (!after.ok()) co_return after.status();
-      co_return co_await append_ephemeral(s, p, sec, std::move(*after), ListPage{});
+      ListPage empty;  // named: g++ 12 mishandles braced temporaries as coroutine arguments
+      co_return co_await append_ephemeral(s, p, sec, std::move(*after), std::move(empty));
     }
     if (phase != kPrimaryPhase) co_return Status::invalid_argument(where + " is malformed");
     primary_token = std::string(rest);
@@ -140,7 +141,8 @@ Task<Result<ListPage>> TierStore::list_page(std::string primary_namespace,
     co_return page;
   }
   if (!s->consults_ephemeral(p, sec)) co_return page;
-  co_return co_await append_ephemeral(s, p, sec, "", std::move(*page));
+  std::string from_first;
+  co_return co_await append_ephemeral(s, p, sec, std::move(from_first), std::move(*page));
 }
 
 Task<Result<std::vector<NamespacePair>>> TierStore::list_namespaces() {

@@ -1,5 +1,6 @@
 // Shared fixtures for the tier tests: a simulated executor, BackendKvStores over memory
-// backends, and a KvStore wrapper whose calls can be made to fail or wait at a gate.
+// backends, a KvStore wrapper whose calls can be made to fail or wait at a gate (and that logs
+// the mutations it applied), and a TierStore over three such tiers.
 // Header-only: tests/CMakeLists.txt compiles only *_test.cc.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "engine/backends/memory_backend.h"
 #include "engine/core/kv_store.h"
 #include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_store.h"
 #include "sim/runtime/sim_executor.h"
 
 namespace tierkv::testing {
@@ -108,14 +110,20 @@ class FlakyKvStore final : public KvStore {
     if (fail_reads) co_return Status::unavailable("flaky store: read of " + key.to_string());
     co_return co_await inner_.read(std::move(key));
   }
+  // Every mutation that succeeded here, in completion order: (lock key, value or "<removed>").
+  std::vector<std::pair<std::string, std::string>> applied;
+
   Task<Status> write(StoreKey key, std::string value) override {
     // The inner call (and its call sequence) is taken now, in call order.
     ++mutations_seen;
-    return gated(inner_.write(key, std::move(value)), "write of " + key.to_string());
+    std::string entry = value;
+    return gated(inner_.write(key, std::move(value)), "write of " + key.to_string(),
+                 lock_key(key), std::move(entry));
   }
   Task<Status> remove(StoreKey key, bool lazy) override {
     ++mutations_seen;
-    return gated(inner_.remove(key, lazy), "remove of " + key.to_string());
+    return gated(inner_.remove(key, lazy), "remove of " + key.to_string(), lock_key(key),
+                 "<removed>");
   }
   Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
     ++lists_seen;
@@ -152,16 +160,66 @@ class FlakyKvStore final : public KvStore {
 
  private:
   // Waits at the gate, then fails (dropping the inner task unstarted) or runs the inner task.
-  Task<Status> gated(Task<Status> inner, std::string what) {
-    return [](FlakyKvStore* self, Task<Status> inner, std::string what) -> Task<Status> {
+  Task<Status> gated(Task<Status> inner, std::string what, std::string key, std::string entry) {
+    return [](FlakyKvStore* self, Task<Status> inner, std::string what, std::string key,
+              std::string entry) -> Task<Status> {
       co_await self->gate_.wait();
       if (self->fail_mutations) co_return Status::unavailable("flaky store: " + what);
-      co_return co_await std::move(inner);
-    }(this, std::move(inner), std::move(what));
+      Status st = co_await std::move(inner);
+      if (st.ok()) self->applied.emplace_back(std::move(key), std::move(entry));
+      co_return st;
+    }(this, std::move(inner), std::move(what), std::move(key), std::move(entry));
   }
 
   KvStore& inner_;
   Gate gate_;
+};
+
+// Which tiers a TierStore test assembles.
+struct TierShape {
+  bool ephemeral = false;
+  bool backup = false;
+  BackupMode mode = BackupMode::kSync;
+  std::string name() const {
+    std::string n = "primary";
+    if (ephemeral) n += "_ephemeral";
+    if (backup) n += mode == BackupMode::kSync ? "_syncbackup" : "_asyncbackup";
+    return n;
+  }
+};
+
+// A TierStore over memory-backed tiers, each behind a FlakyKvStore. The start-up reconcile is
+// off unless the options ask for it, so call counts start at 0.
+struct TierRig {
+  explicit TierRig(uint64_t seed, TierShape shape, TierStoreOptions options = no_startup(),
+                   sim::SimExecutorOptions exec = {})
+      : sim(seed, exec),
+        primary_mem(sim.executor),
+        ephemeral_mem(sim.executor),
+        backup_mem(sim.executor),
+        primary(*primary_mem.store, sim.executor),
+        ephemeral(*ephemeral_mem.store, sim.executor),
+        backup(*backup_mem.store, sim.executor) {
+    options.backup_mode = shape.mode;
+    TierStoreTiers tiers{&primary, shape.ephemeral ? &ephemeral : nullptr,
+                         shape.backup ? &backup : nullptr};
+    store = std::make_unique<TierStore>(sim.executor, tiers, std::move(options));
+  }
+  static TierStoreOptions no_startup() {
+    TierStoreOptions o;
+    o.reconcile_at_start = false;
+    return o;
+  }
+  template <typename T>
+  T sync(Task<T> task) {
+    return sim.sync(std::move(task));
+  }
+  Executor& executor() { return sim.executor; }
+
+  SimRig sim;
+  MemoryStore primary_mem, ephemeral_mem, backup_mem;
+  FlakyKvStore primary, ephemeral, backup;  // the raw tiers are *_mem.store
+  std::unique_ptr<TierStore> store;
 };
 
 // Every (namespace pair -> key -> value) of a store, for equality checks between tiers.
@@ -178,8 +236,9 @@ inline Task<StoreDump> dump_store(KvStore* store) {
     EXPECT_TRUE(keys.ok()) << keys.status().to_string();
     if (!keys.ok()) continue;
     for (const std::string& key : *keys) {
-      Result<std::string> value =
-          co_await store->read(StoreKey{pair.primary_namespace, pair.secondary_namespace, key});
+      // Named, then moved: g++ 12 destroys a braced temporary coroutine argument twice.
+      StoreKey store_key{pair.primary_namespace, pair.secondary_namespace, key};
+      Result<std::string> value = co_await store->read(std::move(store_key));
       EXPECT_TRUE(value.ok()) << value.status().to_string();
       if (value.ok()) dump[pair][key] = *value;
     }
