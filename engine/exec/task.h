@@ -56,12 +56,14 @@ class UniqueFunction {
 // Suspends the calling coroutine and hands `register_resume` a one-shot callback that resumes
 // it (through the coroutine's executor). The basis of sleep, yield and the async mutex.
 //
-// REQUIRES (g++ 12 bug): a lambda written inside a co_await expression must capture only
-// trivially destructible things (pointers, references, integers). g++ 12 destroys such a
-// closure temporary once more than it constructs it: a captured shared_ptr is released one
-// time too many (use-after-free), a captured std::string freed twice. Capture a raw pointer
-// to state kept alive elsewhere, or name the lambda first and pass the named object.
-// The same holds for lambdas passed to Executor::run_blocking inside co_await.
+// REQUIRES (g++ 12 bug, applies to every co_await, not only this one): an argument written as
+// a braced aggregate temporary (`f(WalRecord{...})`) or as a lambda expression, directly inside
+// a co_await expression, is destroyed once more than it is constructed (checked with an
+// instance counter: it ends at -1): a captured shared_ptr is released one time too many, a
+// std::string member freed twice. Function-call results, named objects (moved or copied) and
+// non-aggregate temporaries are fine. So inside co_await: lambdas passed here or to
+// Executor::run_blocking capture only trivially destructible things (pointers, references,
+// integers); build aggregates in a named variable first and pass std::move(name).
 template <typename Register>
 Task<void> suspend_until_resumed(Register register_resume) {
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
