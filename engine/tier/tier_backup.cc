@@ -28,26 +28,32 @@ Task<Result<std::optional<std::string>>> wanted_in_backup(std::shared_ptr<Shared
 }
 
 // Makes `to` hold `wanted` for key; compare_first skips the write when it already does.
-// Returns whether anything was written.
+// Returns whether anything was written. If early_release holds the key's lock it is released
+// once the write was called (so `to` has taken its call sequence for it) and before it is
+// awaited: a slow tier then does not block writers of the key.
 Task<Result<bool>> converge(KvStore* to, StoreKey key, std::optional<std::string> wanted,
-                            bool compare_first) {
+                            bool compare_first, KeyLockGuard early_release) {
   if (compare_first) {
     Result<std::string> held = co_await to->read(key);
     if (!held.ok() && !held.status().is_not_found()) co_return held.status();
     const bool same = wanted ? held.ok() && *held == *wanted : !held.ok();
     if (same) co_return false;
   }
-  Status st = co_await apply_to(to, key, std::move(wanted), false);
+  Task<Status> write = apply_to(to, key, std::move(wanted), false);
+  early_release.unlock();
+  Status st = co_await std::move(write);
   if (!st.ok()) co_return st;
   co_return true;
 }
 
-// Copies key from primary to backup. REQUIRES: key's lock held.
-Task<Result<bool>> sync_key_locked(std::shared_ptr<Shared> s, StoreKey key, bool compare_first) {
+// Copies key from primary to backup. REQUIRES: key's lock held (by the caller or by
+// early_release, see converge).
+Task<Result<bool>> sync_key_locked(std::shared_ptr<Shared> s, StoreKey key, bool compare_first,
+                                   KeyLockGuard early_release) {
   Result<std::optional<std::string>> wanted = co_await wanted_in_backup(s, key);
   if (!wanted.ok()) co_return wanted.status();
-  Result<bool> written =
-      co_await converge(s->tiers.backup, key, std::move(*wanted), compare_first);
+  Result<bool> written = co_await converge(s->tiers.backup, key, std::move(*wanted),
+                                           compare_first, std::move(early_release));
   if (!written.ok()) {
     ++s->metrics.backup_failures;
     co_return written.status().with_context("backup copy of " + key.to_string());
@@ -110,9 +116,12 @@ Task<void> run_mirror(std::shared_ptr<Shared> s) {
     Status st;
     if (!s->queue.empty()) {
       StoreKey key = s->queue.front().key;
+      // The mirror is the only writer of backup in async mode and copies one key at a time,
+      // so it may let writers of the key in while backup answers; a change made meanwhile
+      // queues the key again and the next copy reads it.
       KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
       if (s->closed) break;
-      Result<bool> copied = co_await sync_key_locked(s, key, false);
+      Result<bool> copied = co_await sync_key_locked(s, key, false, std::move(guard));
       st = copied.status();
       if (s->closed) break;
       if (st.ok()) s->queue.pop_front();
@@ -171,7 +180,8 @@ Task<Status> reconcile_all(std::shared_ptr<Shared> s) {
   if (s->tiers.backup == nullptr) co_return Status::ok_status();
   const uint64_t requests_seen = s->reconcile_requests;
   Status st = co_await for_every_key(s, [](std::shared_ptr<Shared> sh, StoreKey key) -> Task<Status> {
-    Result<bool> written = co_await sync_key_locked(sh, key, true);
+    KeyLockGuard keep_locked;  // reconcile holds the key's lock for the whole copy
+    Result<bool> written = co_await sync_key_locked(sh, key, true, std::move(keep_locked));
     if (written.ok() && *written) ++sh->metrics.reconcile_repairs;
     co_return written.status();
   });
@@ -194,7 +204,9 @@ Task<Status> restore_all(std::shared_ptr<Shared> s) {
     if (!held.ok() && !held.status().is_not_found()) co_return held.status().with_context("backup");
     std::optional<std::string> wanted;
     if (held.ok()) wanted = std::move(*held);
-    Result<bool> written = co_await converge(sh->tiers.primary, key, std::move(wanted), true);
+    KeyLockGuard keep_locked;
+    Result<bool> written =
+        co_await converge(sh->tiers.primary, key, std::move(wanted), true, std::move(keep_locked));
     co_return written.status().with_context("primary");
   });
   if (!copied.ok()) co_return copied.with_context("restore_from_backup");
