@@ -72,7 +72,9 @@ class Checkers {
                   uint64_t issued_tick, uint64_t completed_tick, uint64_t op_index);
   // (2) A WAL recovery report: a cut tail must say why; the store must not be ahead of the log.
   bool wal_recovery(const WalRecoverySummary& summary, std::string_view dir);
-  // (3) The backup's value of key after a crash: never older than the last durable ack.
+  // (3) The backup's value of key after a crash (sync backup mode): never older than the last
+  // durable ack since the baseline (no constraint without one: the backup may lag the
+  // baseline, which came from primary).
   bool backup_not_older(const StoreKey& key, const std::optional<std::string>& backup_observed);
   // (3) When quiescent: backup == primary.
   bool backup_equals_primary(const StoreKey& key, const std::optional<std::string>& primary,

@@ -72,13 +72,17 @@ uint64_t Model::begin(uint64_t op_index, uint32_t client, std::string kind, Stor
 
 void Model::complete(uint64_t id, const Status& status, uint64_t now_us) {
   Mutation& m = mutations_.at(id);
+  if (m.state == MutationState::kCrashed) return;  // the process died first: nobody saw this
   assert(m.state == MutationState::kPending && "a mutation completes once");
   m.completed_tick = tick();
   m.completed_us = now_us;
   if (status.ok()) {
     m.state = MutationState::kAcked;
   } else {
-    m.state = status.is_conflict() ? MutationState::kRejected : MutationState::kFailed;
+    // Conflict, NotSupported and InvalidArgument are refused before anything is written.
+    const bool refused =
+        status.is_conflict() || status.is_not_supported() || status.is_invalid_argument();
+    m.state = refused ? MutationState::kRejected : MutationState::kFailed;
     m.error = status.to_string();
   }
   assert(pending_ > 0);
@@ -90,6 +94,17 @@ void Model::crash() {
     if (m.state == MutationState::kPending) m.state = MutationState::kCrashed;
   }
   pending_ = 0;
+}
+
+// Call order (plain writes and removes) puts a mutation issued before `later` before it. CAS
+// and atomic batches are conditional: the store applies them in key-lock order, never skips
+// them, so one issued earlier may still land after `later` if it had not completed before
+// `later` was issued.
+bool Model::may_apply_after(const Mutation& m, const Mutation& later) {
+  const auto call_ordered = [](const Mutation& x) { return x.kind != "cas" && x.kind != "atomic"; };
+  if (call_ordered(m) && call_ordered(later)) return false;
+  const bool completed = m.state == MutationState::kAcked || m.state == MutationState::kFailed;
+  return !completed || m.completed_tick > later.issued_tick;
 }
 
 std::optional<size_t> Model::last_ack(const std::map<uint64_t, Mutation>& mutations,
@@ -120,9 +135,13 @@ AllowedValues Model::allowed(const StoreKey& key, uint64_t ack_before_tick, bool
     if (state.baseline) allowed.values.push_back(*state.baseline);
     allowed.absent_allowed = allowed.absent_allowed || !state.baseline;
   }
-  for (size_t i = floor.value_or(0); i < state.mutation_ids.size(); ++i) {
+  for (size_t i = 0; i < state.mutation_ids.size(); ++i) {
     const Mutation& m = mutations_.at(state.mutation_ids[i]);
     if (m.state == MutationState::kRejected || m.issued_tick > issued_before_tick) continue;
+    if (floor && i < *floor &&
+        !may_apply_after(m, mutations_.at(state.mutation_ids[*floor]))) {
+      continue;
+    }
     if (m.value) allowed.values.push_back(*m.value);
     allowed.absent_allowed = allowed.absent_allowed || !m.value;
   }
@@ -161,10 +180,11 @@ void Model::settle(const StoreKey& key, std::optional<std::string> observed) {
   state.baseline = std::move(observed);
 }
 
-void Model::reset(const std::map<StoreKey, std::string>& state) {
-  assert(pending_ == 0 && "reset with pending ops");
-  for (auto& [key, key_state] : keys_) settle(key, std::nullopt);
-  for (const auto& [key, value] : state) keys_[key].baseline = value;
+bool Model::has_durable_ack(const StoreKey& key) const {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return false;
+  return last_ack(mutations_, it->second.mutation_ids, UINT64_MAX, /*durable_only=*/true)
+      .has_value();
 }
 
 std::vector<StoreKey> Model::keys() const {

@@ -3,11 +3,13 @@
 // failed, rejected, or in flight when the process crashed), and from that decides which values
 // a store may legally show for a key.
 //
-// The rule (DESIGN.md invariant 1, per key): writes to one key take effect in call order
-// (TierStore's contract), so a key's mutations are ordered by issue. Once a mutation M is
+// The rule (DESIGN.md invariant 1, per key): writes and removes of one key take effect in call
+// order (TierStore's contract), so they are ordered by issue. Once a mutation M is
 // acknowledged durably, the key may only show M's value or the value of a mutation issued
 // after M that may have been applied (acknowledged, failed, or in flight) — never an older
-// value, and never a value nobody wrote. Before any acknowledgement, the key's baseline (the
+// value, and never a value nobody wrote. CAS and atomic batches are conditional and applied in
+// key-lock order (BackendKvStore's contract), so one issued before M that had not completed
+// when M was issued may also show. Before any acknowledgement, the key's baseline (the
 // value it settled to at the last quiescent point) is also allowed.
 //
 // Settling: at a quiescent point (nothing in flight; e.g. right after a restart) the runner
@@ -35,7 +37,7 @@ enum class MutationState : uint8_t {
   kPending,   // issued, not completed
   kAcked,     // completed OK
   kFailed,    // completed with an error: may or may not have been applied
-  kRejected,  // completed with Conflict: certainly not applied
+  kRejected,  // refused (Conflict, NotSupported, InvalidArgument): certainly not applied
   kCrashed,   // in flight when the process crashed: may or may not have been applied
 };
 
@@ -76,8 +78,11 @@ class Model {
                  std::optional<std::string> value, bool durable, bool durable_on_ack,
                  uint64_t now_us);
 
-  // Records how mutation id completed: OK -> acked, Conflict -> rejected, else failed.
-  // REQUIRES: id is pending.
+  // Records how mutation id completed: OK -> acked; Conflict, NotSupported or
+  // InvalidArgument -> rejected (refused before any write); anything else -> failed. A
+  // mutation marked crashed stays crashed: its completion came after the process died (the
+  // runner lets a crashed world's calls fail out before tearing it down), so no client saw it.
+  // REQUIRES: id is pending or crashed.
   void complete(uint64_t id, const Status& status, uint64_t now_us);
 
   // Every pending mutation becomes crashed (its coroutine was abandoned).
@@ -103,9 +108,9 @@ class Model {
   // Makes observed the key's baseline and drops its history. REQUIRES: nothing pending on key.
   void settle(const StoreKey& key, std::optional<std::string> observed);
 
-  // Resets every key to `state` (after a rollback to a recorded point); keys not in state are
-  // absent. REQUIRES: nothing pending.
-  void reset(const std::map<StoreKey, std::string>& state);
+  // Whether a mutation of key acknowledged with a durability promise (not a lazy remove) is in
+  // its history since the baseline.
+  bool has_durable_ack(const StoreKey& key) const;
 
   // Every key the model has seen, in key order.
   std::vector<StoreKey> keys() const;
@@ -130,6 +135,7 @@ class Model {
                                         const std::vector<uint64_t>& ids, uint64_t before_tick,
                                         bool durable_only);
 
+  static bool may_apply_after(const Mutation& m, const Mutation& later);
   AllowedValues allowed(const StoreKey& key, uint64_t ack_before_tick, bool durable_only,
                         uint64_t issued_before_tick, bool wiped) const;
 

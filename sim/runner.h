@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/core/kv_store.h"
 #include "sim/scenario.h"
 
 namespace tierkv::sim {
@@ -51,6 +54,12 @@ Scenario generate_scenario(uint64_t seed, const GenerateOptions& options);
 
 // Runs scenario deterministically on SimEnv/SimClock/SimExecutor with every checker on.
 RunResult run_scenario(const Scenario& scenario);
+
+// Test-only: wraps the primary tier's KvStore every time the world's stores are built (e.g. a
+// decorator that injects an engine bug, to show a checker catches it). The wrapper must
+// forward to the store it was given, which outlives it.
+using PrimaryWrapper = std::function<std::unique_ptr<KvStore>(KvStore& primary)>;
+RunResult run_scenario(const Scenario& scenario, const PrimaryWrapper& wrap_primary);
 
 // The build id written into scenario files (compiler, build type, source revision if known).
 std::string build_id();

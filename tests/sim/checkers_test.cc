@@ -87,6 +87,15 @@ TEST_F(CheckersTest, BackupPrimaryFiresOnABackupOlderThanPrimary) {
   EXPECT_EQ(violations_[1].invariant, kCheckBackupPrimary);
 }
 
+TEST_F(CheckersTest, BackupMayLagTheBaselineUntilAWriteIsAcked) {
+  model_.settle(kKey, std::string("primary-only"));  // e.g. right after a rollback
+  EXPECT_TRUE(checkers_.backup_not_older(kKey, std::string("older")));
+  EXPECT_TRUE(violations_.empty());
+  acked_write("both");
+  EXPECT_FALSE(checkers_.backup_not_older(kKey, std::string("older")));
+  EXPECT_EQ(only_violation(kCheckBackupPrimary).invariant, kCheckBackupPrimary);
+}
+
 TEST_F(CheckersTest, RoutingFiresOnAnEphemeralKeyInPrimaryOrADurableKeyInEphemeral) {
   const StoreKey scorer{"", "", "scorer"};
   EXPECT_TRUE(checkers_.routing(scorer, true, false, false, true));

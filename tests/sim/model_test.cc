@@ -108,14 +108,32 @@ TEST(ModelTest, WipedTierMayComeBackEmpty) {
   EXPECT_TRUE(model.allowed_now(ephemeral, true, true).allows(std::nullopt));
 }
 
-TEST(ModelTest, ResetReturnsToARecordedState) {
+TEST(ModelTest, RefusedCallsAreNeverCandidates) {
   Model model;
-  const uint64_t a = write(model, "a");
-  model.complete(a, Status::ok_status(), 1);
-  model.reset({{StoreKey{"app", "", "other"}, "o"}});
-  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::nullopt));
+  const uint64_t a = model.begin(0, 0, "cas", kKey, std::string("a"), true, true, 0);
+  model.complete(a, Status::not_supported("no CAS"), 1);
+  const uint64_t b = model.begin(1, 0, "write", kKey, std::string("b"), true, true, 1);
+  model.complete(b, Status::invalid_argument("bad key"), 2);
   EXPECT_FALSE(model.allowed_now(kKey, true).allows(std::string("a")));
-  EXPECT_TRUE(model.allowed_now(StoreKey{"app", "", "other"}, true).allows(std::string("o")));
+  EXPECT_FALSE(model.allowed_now(kKey, true).allows(std::string("b")));
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::nullopt));
+}
+
+TEST(ModelTest, AnEarlierBatchStillRunningMayLandAfterALaterWrite) {
+  Model model;
+  const uint64_t batch = model.begin(0, 0, "atomic", kKey, std::string("batch"), true, true, 0);
+  const uint64_t later = write(model, "later");
+  model.complete(later, Status::ok_status(), 2);
+  model.complete(batch, Status::ok_status(), 3);
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::string("batch")));
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::string("later")));
+  // A batch that completed before the later write was issued cannot land after it.
+  Model ordered;
+  const uint64_t done = ordered.begin(0, 0, "atomic", kKey, std::string("batch"), true, true, 0);
+  ordered.complete(done, Status::ok_status(), 1);
+  const uint64_t after = write(ordered, "later");
+  ordered.complete(after, Status::ok_status(), 2);
+  EXPECT_FALSE(ordered.allowed_now(kKey, true).allows(std::string("batch")));
 }
 
 }  // namespace

@@ -1,0 +1,219 @@
+// Run: the run's outline, barriers (rollback) and the checks at quiescent points.
+#include <cassert>
+
+#include "engine/versioned/lt_hash.h"
+#include "sim/runner_phases.h"
+#include "sim/workload.h"
+
+namespace tierkv::sim {
+namespace {
+
+// The whole user state of a VersionedStore (its reserved meta keys are never scanned).
+Result<std::map<std::string, std::string>> raw_state(VersionedStore& store) {
+  TIERKV_ASSIGN_OR_RETURN(std::vector<KeyValue> all, store.scan(KeyRange{}, 0));
+  std::map<std::string, std::string> out;
+  for (KeyValue& kv : all) out.emplace(std::move(kv.key), std::move(kv.value));
+  return out;
+}
+
+// Reads key: value, nullopt if absent, or the error.
+Task<Result<std::optional<std::string>>> read_optional(KvStore* store, StoreKey key) {
+  Result<std::string> r = co_await store->read(std::move(key));
+  if (r.ok()) co_return std::optional<std::string>(std::move(r).value());
+  if (r.status().is_not_found()) co_return std::optional<std::string>();
+  co_return r.status();
+}
+
+}  // namespace
+
+RunResult Run::execute() {
+  if (!reopen(0, false)) {
+    if (result_.violations.empty()) {
+      result_.setup_error = Status::invalid_argument("cannot open the world for seed " +
+                                                     std::to_string(scenario_.seed));
+    }
+  }
+  uint64_t begin = 0;
+  const uint64_t n = scenario_.ops.size();
+  while (!aborted_ && begin <= n) {
+    uint64_t end = begin;
+    while (end < n && scenario_.ops[end].kind != OpKind::kRollback) ++end;
+    for (ClientQueue& q : queues_) {
+      q.phase_end = static_cast<size_t>(
+          std::lower_bound(q.op_indices.begin(), q.op_indices.end(), end) - q.op_indices.begin());
+    }
+    if (!run_phase()) break;
+    drive(check_keys(false, false));
+    if (end < n) do_rollback(end);
+    begin = end + 1;
+  }
+  if (!aborted_) finish_liveness();
+  result_.stats.simulated_time_us = clock_.now_us();
+  result_.stats.trace_events = trace_.events();
+  result_.trace_hex = trace_.hex();
+  if (backup_faults_.outages_injected > 0) {
+    result_.stats.faults_fired["backup_outage"] += backup_faults_.outages_injected;
+  }
+  if (backup_faults_.slow_calls_injected > 0) {
+    result_.stats.faults_fired["slow_backup"] += backup_faults_.slow_calls_injected;
+  }
+  return std::move(result_);
+}
+
+bool Run::key_is_durable(const StoreKey& key) const {
+  return !(scenario_.world.ephemeral_tier && is_ephemeral_key(key));
+}
+
+void Run::check_after_recovery(uint64_t version_before, bool wiped) {
+  if (VersionedStore* vs = world_->versioned()) {
+    checkers_.version_monotonic(version_before, vs->version(), "the primary VersionedStore");
+    WalRecoverySummary wal;
+    wal.recovered_version = vs->version();
+    wal.last_wal_version = vs->wal_last_version();
+    wal.records = wal.last_wal_version == 0 ? 0 : 1;
+    checkers_.wal_recovery(wal, std::string(kPrimaryDir) + "/wal");
+    Result<std::map<std::string, std::string>> state = raw_state(*vs);
+    if (state.ok()) {
+      LtHash recomputed;
+      for (const auto& [key, value] : *state) recomputed.apply_change(key, std::nullopt, value);
+      checkers_.lt_hash_matches(vs->lt_hash().checksum_hex(), recomputed.checksum_hex(),
+                                vs->version());
+    }
+  }
+  drive(check_keys(true, wiped));
+}
+
+bool Run::drive(Task<void> task) {
+  bool done = false;
+  executor_.spawn([](Task<void> t, bool* flag) -> Task<void> {
+    co_await std::move(t);
+    *flag = true;
+  }(std::move(task), &done));
+  const bool finished =
+      executor_.run_until([&done] { return done; }, clock_.now_us() + kLivenessBoundUs);
+  if (!finished) checkers_.liveness(false, kLivenessBoundUs, {"a quiescent-point check"});
+  return finished;
+}
+
+Task<void> Run::check_keys(bool after_crash, bool wiped) {
+  assert(!model_.has_pending());
+  const bool tiered = world_->has_tiers();
+  // Backup == primary is promised once a reconcile succeeded (it cannot during an outage).
+  bool backup_level = false;
+  if (!after_crash && tiered) {
+    Status reconciled = co_await world_->reconcile();
+    backup_level = reconciled.ok();
+    if (!reconciled.ok()) checkers_.note(clock_.now_us(), "reconcile: " + reconciled.to_string());
+  }
+  KvStore* backup = world_->backup();
+  KvStore* ephemeral = world_->ephemeral();
+  for (const StoreKey& key : model_.keys()) {
+    auto observed = co_await read_optional(&world_->store(), key);
+    if (!observed.ok()) {
+      checkers_.note(clock_.now_us(), "check read of " + key.to_string() + ": " +
+                                          observed.status().to_string());
+      continue;
+    }
+    const bool durable = key_is_durable(key);
+    if (after_crash) {
+      checkers_.recovered_value(key, *observed, wiped && !durable);
+    } else {
+      const uint64_t tick = model_.tick();
+      checkers_.read_value(key, *observed, tick, tick, kNoOp);
+    }
+    if (tiered) {
+      // Plain statements, no co_await inside ?: (g++ 12 mis-destroys such temporaries).
+      auto in_primary = co_await read_optional(&world_->primary(), key);
+      Result<std::optional<std::string>> in_backup{std::optional<std::string>()};
+      if (backup != nullptr) in_backup = co_await read_optional(backup, key);
+      Result<std::optional<std::string>> in_ephemeral{std::optional<std::string>()};
+      if (ephemeral != nullptr) in_ephemeral = co_await read_optional(ephemeral, key);
+      if (in_primary.ok() && in_backup.ok() && in_ephemeral.ok()) {
+        checkers_.routing(key, !durable, in_primary->has_value(), in_backup->has_value(),
+                          in_ephemeral->has_value());
+        if (backup != nullptr && durable) {
+          if (after_crash && !scenario_.world.async_backup) {
+            checkers_.backup_not_older(key, *in_backup);
+          } else if (backup_level) {
+            checkers_.backup_equals_primary(key, *in_primary, *in_backup);
+          }
+        }
+      }
+    }
+    model_.settle(key, *observed);
+  }
+  co_await check_pagination();
+}
+
+Task<void> Run::check_pagination() {
+  for (const auto& [primary_ns, secondary_ns] : workload_namespaces()) {
+    bool complete = false;
+    auto pages = co_await walk_pages(&world_->store(), primary_ns, secondary_ns, &complete);
+    auto listed = co_await world_->store().list(primary_ns, secondary_ns);
+    if (!pages.ok() || !listed.ok()) continue;
+    checkers_.pagination(primary_ns, secondary_ns, *pages, complete, *listed);
+  }
+}
+
+void Run::record_rollback_point() {
+  VersionedStore* vs = world_->versioned();
+  if (vs == nullptr) return;
+  Result<std::map<std::string, std::string>> raw = raw_state(*vs);
+  if (!raw.ok()) return;
+  RollbackPoint point;
+  point.version = vs->version();
+  point.raw = std::move(raw).value();
+  for (const auto& [key, value] : model_.settled_state()) {
+    if (key_is_durable(key)) point.durable.emplace(key, value);
+  }
+  if (rollback_points_.size() == kRollbackPointsMax) rollback_points_.erase(rollback_points_.begin());
+  rollback_points_.push_back(std::move(point));
+}
+
+void Run::do_rollback(uint64_t op_index) {
+  const Op& op = scenario_.ops[op_index];
+  ++result_.stats.ops_issued;
+  record_rollback_point();
+  if (rollback_points_.empty() || world_->versioned() == nullptr) return;
+  const size_t back = std::min<size_t>(op.amount, rollback_points_.size() - 1);
+  const RollbackPoint& point = rollback_points_[rollback_points_.size() - 1 - back];
+  abandon_coroutines();  // the async mirror may be mid-copy; the new TierStore reconciles
+  const Status status = world_->rollback(point.version);
+  trace_.mix("rollback", point.version, static_cast<uint64_t>(status.code()));
+  checkers_.note(clock_.now_us(), "op#" + std::to_string(op_index) + " rollback to version " +
+                                      std::to_string(point.version) + ": " + status.to_string());
+  if (!status.ok()) {
+    ++result_.stats.ops_failed;
+    // Unreachable (snapshot or WAL range gone) changes nothing; anything else needs a restart.
+    if (!status.is_not_found() && !status.is_invalid_argument()) restart(false);
+    return;
+  }
+  ++result_.stats.ops_acknowledged;
+  Result<std::map<std::string, std::string>> raw = raw_state(*world_->versioned());
+  if (raw.ok()) checkers_.rollback_state(point.version, point.raw, *raw);
+  for (const StoreKey& key : model_.keys()) {
+    if (!key_is_durable(key)) continue;
+    auto it = point.durable.find(key);
+    model_.settle(key, it == point.durable.end() ? std::nullopt
+                                                 : std::optional<std::string>(it->second));
+  }
+  rollback_points_.erase(rollback_points_.end() - static_cast<std::ptrdiff_t>(back),
+                         rollback_points_.end());
+}
+
+void Run::finish_liveness() {
+  backup_faults_.heal();
+  bool reconciled = false;
+  executor_.spawn([](World* world, bool* done) -> Task<void> {
+    (void)co_await world->reconcile();
+    *done = true;
+  }(world_.get(), &reconciled));
+  const bool finished = executor_.run_until([&] { return reconciled && all_idle(); },
+                                            clock_.now_us() + kLivenessBoundUs);
+  std::vector<std::string> pending = pending_ops();
+  if (!reconciled) pending.push_back("the backup reconcile");
+  if (!checkers_.liveness(finished, kLivenessBoundUs, pending)) return;
+  drive(check_keys(false, false));
+}
+
+}  // namespace tierkv::sim

@@ -1,0 +1,77 @@
+// tierkv-sim shrink: minimises a failing scenario while it keeps violating the same invariant.
+//
+// Contract:
+//   - Every candidate is run (through the RunFn given, e.g. run_isolated) and kept only if
+//     its violations include `invariant`; the result therefore always reproduces it.
+//   - Passes, in order, each kept only when it still fails: ddmin (Zeller's delta debugging)
+//     over the fault list, then the op list; fewer clients (ops remapped onto the clients
+//     left); simpler worlds (backup, ephemeral, overlays, hybrid, async backup, hot keys off);
+//     then a final ddmin over ops.
+//   - Bounded: at most max_runs candidate runs; on reaching it, returns the smallest failing
+//     scenario found so far (budget_exhausted set).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/cli_outcome.h"
+#include "sim/scenario.h"
+
+namespace tierkv::sim {
+
+struct ShrinkOptions {
+  uint32_t max_runs = 2000;
+};
+
+struct ShrinkResult {
+  Scenario scenario;  // expected_violation = the invariant
+  uint32_t runs = 0;
+  bool budget_exhausted = false;
+};
+
+// REQUIRES: `still_fails(scenario)` is true for the input (the caller checked it).
+ShrinkResult shrink_scenario(const Scenario& scenario, const std::string& invariant,
+                             const std::function<bool(const Scenario&)>& still_fails,
+                             const ShrinkOptions& options);
+
+// Delta debugging: a 1-minimal sublist of `items` (no single chunk at the final granularity
+// can be removed) for which fails() holds. Every call of fails() costs one from *runs_left;
+// at zero it stops and returns the smallest failing list found. REQUIRES: fails(items).
+template <typename T>
+std::vector<T> ddmin(std::vector<T> items, const std::function<bool(const std::vector<T>&)>& fails,
+                     uint32_t* runs_left) {
+  const auto test = [&](const std::vector<T>& candidate) {
+    if (*runs_left == 0) return false;
+    --*runs_left;
+    return fails(candidate);
+  };
+  if (!items.empty() && test({})) return {};
+  size_t granularity = 2;
+  while (items.size() >= 2 && *runs_left > 0) {
+    const size_t chunk = (items.size() + granularity - 1) / granularity;
+    bool reduced = false;
+    for (size_t start = 0; start < items.size() && !reduced; start += chunk) {
+      const size_t end = std::min(items.size(), start + chunk);
+      std::vector<T> subset(items.begin() + start, items.begin() + end);
+      std::vector<T> complement(items.begin(), items.begin() + start);
+      complement.insert(complement.end(), items.begin() + end, items.end());
+      if (granularity > 2 && test(subset)) {
+        items = std::move(subset);
+        granularity = 2;
+        reduced = true;
+      } else if (test(complement)) {
+        items = std::move(complement);
+        granularity = std::max<size_t>(granularity - 1, 2);
+        reduced = true;
+      }
+    }
+    if (reduced) continue;
+    if (granularity >= items.size()) break;
+    granularity = std::min(granularity * 2, items.size());
+  }
+  return items;
+}
+
+}  // namespace tierkv::sim

@@ -1,0 +1,176 @@
+#include "sim/workload.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace tierkv::sim {
+namespace {
+
+constexpr std::string_view kEphemeralKeys[] = {"network_graph", "scorer"};
+
+struct KindWeight {
+  OpKind kind;
+  uint32_t weight;
+  bool versioned_only;
+};
+
+constexpr KindWeight kKindWeights[] = {
+    {OpKind::kRead, 20, false},       {OpKind::kWrite, 30, false},
+    {OpKind::kRemove, 8, false},      {OpKind::kList, 4, false},
+    {OpKind::kListWalk, 4, false},    {OpKind::kCas, 8, false},
+    {OpKind::kAtomicBatch, 6, false}, {OpKind::kAdvanceClock, 3, false},
+    {OpKind::kSnapshot, 2, true},     {OpKind::kRollback, 1, true},
+};
+
+template <typename T, size_t N>
+const T& pick(Prng& prng, const T (&items)[N]) {
+  return items[prng.uniform(N)];
+}
+
+WorldConfig generate_world(Prng& prng, const GenerateOptions& options) {
+  WorldConfig world;
+  world.backend = options.backend;
+  world.versioned_primary = prng.chance(3, 4);
+  world.ephemeral_tier = prng.chance(3, 4);
+  world.backup_tier = prng.chance(2, 3);
+  world.async_backup = world.backup_tier && prng.chance(1, 4);
+  world.async_backup_queue_capacity = static_cast<uint32_t>(prng.range(2, 32));
+  static constexpr uint64_t kIntervals[] = {0, 4, 16, 64};
+  world.snapshot_interval_versions = pick(prng, kIntervals);
+  world.keep_snapshots = static_cast<uint32_t>(prng.range(1, 3));
+  static constexpr uint64_t kSegments[] = {4 * 1024, 16 * 1024, 64 * 1024};
+  world.wal_segment_size_bytes = pick(prng, kSegments);
+  static constexpr uint32_t kLatencies[] = {0, 10, 50, 200};
+  world.latency_us_max = pick(prng, kLatencies);
+  return world;
+}
+
+OpKind pick_kind(Prng& prng, bool versioned) {
+  uint32_t total = 0;
+  for (const KindWeight& w : kKindWeights) total += (!w.versioned_only || versioned) ? w.weight : 0;
+  uint64_t roll = prng.uniform(total);
+  for (const KindWeight& w : kKindWeights) {
+    if (w.versioned_only && !versioned) continue;
+    if (roll < w.weight) return w.kind;
+    roll -= w.weight;
+  }
+  assert(false && "weights cover every roll");
+  return OpKind::kRead;
+}
+
+// Sets op's namespace pair and key.
+void pick_key(Prng& prng, bool hot, Op* op) {
+  const auto& namespaces = workload_namespaces();
+  if (hot) {
+    // A handful of keys: two durable, one ephemeral, all in the shared "" namespace so that
+    // same-key races and the merged listing are exercised together.
+    op->primary_namespace = prng.chance(1, 2) ? "" : "app";
+    op->secondary_namespace = "";
+    const uint64_t k = prng.uniform(kHotKeys);
+    op->key = (k == 0 && op->primary_namespace.empty()) ? "scorer" : "hot" + std::to_string(k);
+    return;
+  }
+  const auto& [primary, secondary] = namespaces[prng.uniform(namespaces.size())];
+  op->primary_namespace = primary;
+  op->secondary_namespace = secondary;
+  if (primary.empty() && prng.chance(1, 4)) {
+    op->key = std::string(pick(prng, kEphemeralKeys));
+  } else if (prng.chance(1, 16)) {
+    op->key = std::string(pick(prng, kEphemeralKeys));  // durable outside the "" namespace
+  } else {
+    op->key = "k" + std::to_string(prng.uniform(kColdKeysPerNamespace));
+  }
+}
+
+Op generate_op(Prng& prng, const Scenario& scenario) {
+  Op op;
+  op.kind = pick_kind(prng, scenario.world.versioned_primary);
+  op.client = static_cast<uint32_t>(prng.uniform(scenario.clients));
+  switch (op.kind) {
+    case OpKind::kRead:
+    case OpKind::kWrite:
+    case OpKind::kCas:
+      pick_key(prng, scenario.hot_keys, &op);
+      op.value_bytes = static_cast<uint32_t>(prng.range(16, kValueBytesMax));
+      break;
+    case OpKind::kRemove:
+      pick_key(prng, scenario.hot_keys, &op);
+      op.amount = prng.chance(1, 4) ? 1 : 0;  // 1 = lazy
+      break;
+    case OpKind::kList:
+    case OpKind::kListWalk:
+      pick_key(prng, scenario.hot_keys, &op);
+      op.key.clear();
+      break;
+    case OpKind::kAtomicBatch: {
+      // Durable keys only (a batch never spans tiers), distinct, "p/s/k" each.
+      const uint64_t n = prng.range(2, kBatchKeysMax);
+      for (uint64_t i = 0; i < n; ++i) {
+        Op other;
+        pick_key(prng, false, &other);
+        if (other.primary_namespace.empty()) continue;
+        std::string joined =
+            other.primary_namespace + "/" + other.secondary_namespace + "/" + other.key;
+        if (std::find(op.keys.begin(), op.keys.end(), joined) == op.keys.end()) {
+          op.keys.push_back(std::move(joined));
+        }
+      }
+      if (op.keys.empty()) op.keys.push_back("app//k0");
+      op.value_bytes = static_cast<uint32_t>(prng.range(16, kValueBytesMax));
+      break;
+    }
+    case OpKind::kAdvanceClock:
+      op.amount = prng.range(1, kAdvanceClockUsMax);
+      break;
+    case OpKind::kRollback:
+      op.amount = prng.range(0, 3);
+      break;
+    default:
+      break;
+  }
+  return op;
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& workload_namespaces() {
+  static const std::vector<std::pair<std::string, std::string>> namespaces = {
+      {"", ""}, {"app", ""}, {"app", "cfg"}, {"mon", "x"}};
+  return namespaces;
+}
+
+bool is_ephemeral_key(const StoreKey& key) {
+  if (!key.primary_namespace.empty()) return false;
+  for (std::string_view name : kEphemeralKeys) {
+    if (key.key == name) return true;
+  }
+  return false;
+}
+
+StoreKey op_key(const Op& op) { return StoreKey{op.primary_namespace, op.secondary_namespace, op.key}; }
+
+std::string op_value(uint64_t op_index, uint32_t part, uint32_t bytes) {
+  std::string value = "op" + std::to_string(op_index) + "." + std::to_string(part) + ":";
+  const size_t tag_bytes = value.size();
+  if (tag_bytes >= bytes) return value;
+  value.resize(bytes);
+  // splitmix64 of (op, part): cheap, deterministic filler.
+  uint64_t x = op_index * 0x9e3779b97f4a7c15ull + part + 1;
+  for (size_t i = tag_bytes; i < bytes; ++i) {
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    value[i] = static_cast<char>('a' + (x >> 58) % 26);  // printable: values show in reports
+  }
+  return value;
+}
+
+void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario) {
+  scenario->world = generate_world(prng, options);
+  scenario->clients = static_cast<uint32_t>(prng.range(1, kClientsMax));
+  scenario->hot_keys = prng.chance(1, 3);
+  scenario->ops.clear();
+  scenario->ops.reserve(options.ops);
+  for (uint64_t i = 0; i < options.ops; ++i) scenario->ops.push_back(generate_op(prng, *scenario));
+}
+
+}  // namespace tierkv::sim

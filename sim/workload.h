@@ -1,0 +1,53 @@
+// Workload: derives a scenario's world config and client operations from a seed, and the
+// deterministic value bytes each operation writes.
+//
+// Generation (generate_workload): one Prng (forked by the caller from the seed) picks the world
+// config (tiers, sync/async backup, snapshot interval, segment size, latencies), the number of
+// clients, hot-key mode, and every client's operations: reads, writes, removes, lists,
+// paginated walks, CAS, atomic batches, snapshots and rollbacks (versioned primary only) and
+// clock advances. Keys come from shared durable namespaces and from the ephemeral namespace
+// ("" primary namespace, key network_graph or scorer); hot-key mode draws from a handful of
+// keys so that concurrent same-key writes are common.
+//
+// Values: op_value(op_index, part, bytes) is unique per (op, part) and starts with a readable
+// tag ("op40.1:"), so a value found in a store names the operation that wrote it. Never empty
+// (an empty value and an absent key hash alike in LtHash).
+// Determinism: everything is a function of the Prng state and the options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/store_key.h"
+#include "sim/runner.h"
+#include "sim/runtime/prng.h"
+#include "sim/scenario.h"
+
+namespace tierkv::sim {
+
+// Bounds of generated workloads.
+inline constexpr uint32_t kClientsMax = 8;
+inline constexpr uint32_t kHotKeys = 3;
+inline constexpr uint32_t kColdKeysPerNamespace = 12;
+inline constexpr uint32_t kValueBytesMax = 256;
+inline constexpr uint32_t kBatchKeysMax = 4;
+inline constexpr uint64_t kAdvanceClockUsMax = 200'000;
+
+// The world config, clients, hot-key flag and ops of a scenario (not faults, seed, build id).
+void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario);
+
+// Deterministic value bytes for part `part` of op op_index; at least the tag's length.
+std::string op_value(uint64_t op_index, uint32_t part, uint32_t bytes);
+
+// Whether key belongs to the ephemeral tier (TierStore's default rule: primary namespace ""
+// and key network_graph or scorer).
+bool is_ephemeral_key(const StoreKey& key);
+
+// The namespace pairs the generator draws keys from (checkers walk each of them).
+const std::vector<std::pair<std::string, std::string>>& workload_namespaces();
+
+// The StoreKey of an op (primary/secondary namespace + key).
+StoreKey op_key(const Op& op);
+
+}  // namespace tierkv::sim

@@ -1,0 +1,183 @@
+#include "sim/workload_client.h"
+
+#include <cassert>
+
+#include "sim/workload.h"
+
+namespace tierkv::sim {
+namespace {
+
+uint64_t now_us(const ClientContext& c) { return c.executor->clock().now_us(); }
+
+bool durable_key(const ClientContext& c, const StoreKey& key) {
+  return !(c.world->config().ephemeral_tier && is_ephemeral_key(key));
+}
+
+bool dead(const ClientContext& c) { return *c.crashed; }
+
+void finish(const ClientContext& c, uint64_t op_index, const Status& status) {
+  c.trace->mix("op", op_index, static_cast<uint64_t>(status.code()));
+  if (status.ok() && !dead(c)) {
+    ++c.stats->ops_acknowledged;
+  } else {
+    ++c.stats->ops_failed;
+  }
+}
+
+Task<void> do_read(ClientContext c, uint64_t index) {
+  const StoreKey key = op_key(c.scenario->ops[index]);
+  const uint64_t issued = c.model->tick();
+  Result<std::string> r = co_await c.world->store().read(key);
+  const uint64_t completed = c.model->tick();
+  const Status status = r.ok() || r.status().is_not_found() ? Status() : r.status();
+  if (status.ok() && !dead(c)) {
+    std::optional<std::string> observed;
+    if (r.ok()) observed = std::move(r).value();
+    c.checkers->read_value(key, observed, issued, completed, index);
+  }
+  finish(c, index, status);
+}
+
+Task<void> do_mutation(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  StoreKey key = op_key(op);
+  const bool durable = durable_key(c, key);
+  Status status;
+  if (op.kind == OpKind::kWrite) {
+    std::string value = op_value(index, 0, op.value_bytes);
+    const uint64_t id = c.model->begin(index, op.client, "write", key, value, durable, true,
+                                       now_us(c));
+    status = co_await c.world->store().write(key, std::move(value));
+    c.model->complete(id, status, now_us(c));
+  } else {
+    const bool lazy = op.amount == 1;
+    const uint64_t id = c.model->begin(index, op.client, lazy ? "remove(lazy)" : "remove", key,
+                                       std::nullopt, durable, !lazy, now_us(c));
+    status = co_await c.world->store().remove(key, lazy);
+    c.model->complete(id, status, now_us(c));
+  }
+  finish(c, index, status);
+}
+
+Task<void> do_cas(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  StoreKey key = op_key(op);
+  Result<VersionedValue> current = co_await c.world->store().read_versioned(key);
+  uint64_t expected = 0;
+  if (current.ok()) {
+    expected = current->version;
+  } else if (!current.status().is_not_found()) {
+    finish(c, index, current.status());
+    co_return;
+  }
+  if (dead(c)) {
+    finish(c, index, Status::aborted("the process crashed before the CAS"));
+    co_return;
+  }
+  std::string value = op_value(index, 0, op.value_bytes);
+  const uint64_t id = c.model->begin(index, op.client, "cas", key, value, durable_key(c, key),
+                                     true, now_us(c));
+  Result<uint64_t> r = co_await c.world->store().compare_and_swap(key, expected, std::move(value));
+  c.model->complete(id, r.ok() ? Status() : r.status(), now_us(c));
+  finish(c, index, r.ok() || r.status().is_conflict() ? Status() : r.status());
+}
+
+Task<void> do_atomic(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  std::vector<AtomicOp> ops;
+  std::vector<uint64_t> ids;
+  for (uint32_t part = 0; part < op.keys.size(); ++part) {
+    StoreKey key = parse_batch_key(op.keys[part]);
+    std::string value = op_value(index, part, op.value_bytes);
+    ids.push_back(c.model->begin(index, op.client, "atomic", key, value, durable_key(c, key), true,
+                                 now_us(c)));
+    ops.push_back(AtomicOp{std::move(key), std::move(value), std::nullopt});
+  }
+  AtomicResult r = co_await c.world->store().write_atomic(std::move(ops));
+  for (uint64_t id : ids) c.model->complete(id, r.status, now_us(c));
+  finish(c, index, r.status);
+}
+
+Task<void> do_list(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  if (op.kind == OpKind::kList) {
+    auto r = co_await c.world->store().list(op.primary_namespace, op.secondary_namespace);
+    finish(c, index, r.ok() ? Status() : r.status());
+    co_return;
+  }
+  bool complete = false;
+  auto pages = co_await walk_pages(&c.world->store(), op.primary_namespace,
+                                   op.secondary_namespace, &complete);
+  if (pages.ok() && !dead(c)) {
+    // Concurrent mutations may change the set: only the walk's own rules apply here.
+    c.checkers->pagination(op.primary_namespace, op.secondary_namespace, *pages, complete,
+                           std::nullopt);
+  }
+  finish(c, index, pages.ok() ? Status() : pages.status());
+}
+
+Task<void> execute_op(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  ++c.stats->ops_issued;
+  switch (op.kind) {
+    case OpKind::kRead: co_await do_read(c, index); break;
+    case OpKind::kWrite:
+    case OpKind::kRemove: co_await do_mutation(c, index); break;
+    case OpKind::kCas: co_await do_cas(c, index); break;
+    case OpKind::kAtomicBatch: co_await do_atomic(c, index); break;
+    case OpKind::kList:
+    case OpKind::kListWalk: co_await do_list(c, index); break;
+    case OpKind::kAdvanceClock:
+      co_await c.executor->sleep_us(op.amount);
+      finish(c, index, Status());
+      break;
+    case OpKind::kSnapshot: finish(c, index, c.world->snapshot()); break;
+    default:
+      // Overlay ops wait for the OverlayStore; rollbacks are run by the runner (barriers).
+      finish(c, index, Status::not_supported("op kind not run by clients"));
+      break;
+  }
+}
+
+}  // namespace
+
+StoreKey parse_batch_key(const std::string& joined) {
+  const size_t first = joined.find('/');
+  const size_t second = joined.find('/', first + 1);
+  assert(first != std::string::npos && second != std::string::npos && "batch key is p/s/k");
+  return StoreKey{joined.substr(0, first), joined.substr(first + 1, second - first - 1),
+                  joined.substr(second + 1)};
+}
+
+Task<Result<std::vector<std::vector<std::string>>>> walk_pages(KvStore* store,
+                                                              std::string primary_namespace,
+                                                              std::string secondary_namespace,
+                                                              bool* complete) {
+  std::vector<std::vector<std::string>> pages;
+  std::optional<std::string> token;
+  *complete = false;
+  while (pages.size() < kPageWalkPagesMax) {
+    Result<ListPage> page = co_await store->list_page(primary_namespace, secondary_namespace, token);
+    if (!page.ok()) co_return page.status();
+    pages.push_back(std::move(page->keys));
+    token = std::move(page->next_token);
+    if (!token) {
+      *complete = true;
+      break;
+    }
+  }
+  co_return pages;
+}
+
+Task<void> run_client(ClientContext context, ClientQueue* queue) {
+  assert(queue->running);
+  while (queue->next < queue->phase_end && !dead(context)) {
+    const uint64_t index = queue->op_indices[queue->next++];
+    queue->current = index;
+    co_await execute_op(context, index);
+    queue->current = kNoOp;
+  }
+  queue->running = false;
+}
+
+}  // namespace tierkv::sim

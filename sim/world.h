@@ -1,0 +1,111 @@
+// World: the engine under test, assembled from a scenario's WorldConfig on the simulator's
+// SimEnv + SimExecutor (DESIGN.md "World").
+//
+// The stack:
+//   primary   = BackendKvStore over VersionedStore(<backend> working copies) at /primary, or
+//               over the plain backend when versioned_primary is false;
+//   backup    = (optional) BackendKvStore over its own durable store at /backup, reached
+//               through a FaultyKvStore (outage / slow windows);
+//   ephemeral = (optional) BackendKvStore over a memory backend the runner owns: it outlives a
+//               restart (a local rebuildable cache) unless the ephemeral-loss fault wipes it;
+//   store()   = TierStore over those tiers: what clients call.
+// A memory backend keeps nothing across a crash by itself, so with backend "memory" every
+// durable tier sits on a VersionedStore (its WAL gives durability).
+//
+// open() is also recovery: after a crash the runner destroys the old World (after
+// SimExecutor::shutdown), calls SimEnv::crash() and opens a new one on the same env.
+// Thread-safety: the simulator's one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backends/backend.h"
+#include "engine/core/kv_store.h"
+#include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_store.h"
+#include "engine/versioned/versioned_store.h"
+#include "sim/runtime/sim_env.h"
+#include "sim/runtime/sim_executor.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
+#include "sim/world_faults.h"
+
+namespace tierkv::sim {
+
+inline constexpr char kPrimaryDir[] = "/primary";
+inline constexpr char kBackupDir[] = "/backup";
+
+// One durable tier: a backend (maybe a VersionedStore) and the KvStore over it.
+struct DurableTier {
+  std::unique_ptr<Backend> backend;
+  VersionedStore* versioned = nullptr;  // backend, if it is a VersionedStore
+  std::unique_ptr<BackendKvStore> kv;
+};
+
+class World {
+ public:
+  // ephemeral_backend: the runner's memory backend for the ephemeral tier (null when the
+  // config has none); backup_faults: the backup tier's fault windows. Both must outlive the
+  // World.
+  static Result<std::unique_ptr<World>> open(const WorldConfig& config, SimEnv& env,
+                                             SimExecutor& executor, Backend* ephemeral_backend,
+                                             FaultWindows* backup_faults, uint64_t seed,
+                                             PrimaryWrapper wrap_primary = {});
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // What clients call (the TierStore).
+  KvStore& store();
+  // The tiers themselves, bypassing the TierStore and the backup's fault decorator.
+  KvStore& primary() { return *primary_.kv; }
+  KvStore* backup() { return backup_.kv.get(); }
+  KvStore* ephemeral() { return ephemeral_kv_.get(); }
+  VersionedStore* versioned() { return primary_.versioned; }
+  FaultyKvStore* backup_faults() { return backup_faulty_.get(); }
+  const WorldConfig& config() const { return config_; }
+  // Whether store() is a TierStore over the tiers (always, once open() succeeded).
+  bool has_tiers() const { return top_ != nullptr; }
+  TierStore* tier_store() { return top_.get(); }
+
+  // No lock held or awaited and no call pending in any store of the world: nothing parked in
+  // a store references it, so it can be destroyed. The runner abandons coroutines
+  // (SimExecutor::shutdown) until this holds before it destroys the world or rebuilds stores.
+  bool locks_quiescent() const;
+
+  // Snapshot of the versioned primary (NotSupported when not versioned).
+  Status snapshot();
+  // Rolls the versioned primary back to version, then rebuilds every KvStore above the
+  // backends (their in-memory counters describe the newer state); the new TierStore starts
+  // with a reconcile, so the backup follows the primary back. REQUIRES: locks_quiescent().
+  Status rollback(uint64_t version);
+  // Brings the backup level with the primary (the TierStore's reconcile); OK with no backup.
+  Task<Status> reconcile();
+
+ private:
+  World(const WorldConfig& config, SimEnv& env, SimExecutor& executor);
+  static Result<DurableTier> open_durable(const WorldConfig& config, SimEnv& env,
+                                          SimExecutor& executor, const std::string& dir,
+                                          bool versioned, uint64_t seed);
+  // (Re)creates every KvStore over the backends and the TierStore over them.
+  void build_stores();
+
+  WorldConfig config_;
+  SimEnv& env_;
+  SimExecutor& executor_;
+  DurableTier primary_;
+  PrimaryWrapper wrap_primary_;
+  std::unique_ptr<KvStore> wrapped_primary_;  // wrap_primary_(*primary_.kv), if any
+  DurableTier backup_;
+  FaultWindows* backup_fault_windows_ = nullptr;
+  std::unique_ptr<FaultyKvStore> backup_faulty_;
+  Backend* ephemeral_backend_ = nullptr;
+  std::unique_ptr<BackendKvStore> ephemeral_kv_;
+  std::unique_ptr<TierStore> top_;
+};
+
+}  // namespace tierkv::sim

@@ -1,0 +1,102 @@
+#include "sim/world_faults.h"
+
+#include <cassert>
+
+namespace tierkv::sim {
+
+FaultyKvStore::FaultyKvStore(KvStore& inner, Executor& executor, std::string name,
+                             FaultWindows* faults)
+    : inner_(inner), executor_(executor), name_(std::move(name)), faults_(faults) {
+  assert(faults_ != nullptr);
+  for (const FaultWindow& w : faults_->windows) assert(w.start_us <= w.end_us);
+}
+
+bool FaultyKvStore::window_active() const {
+  if (faults_->healed) return false;
+  const uint64_t now = executor_.clock().now_us();
+  for (const FaultWindow& w : faults_->windows) {
+    if (now >= w.start_us && now < w.end_us) return true;
+  }
+  return false;
+}
+
+Task<Status> FaultyKvStore::gate(std::string what) {
+  if (faults_->healed) co_return Status::ok_status();
+  uint64_t now = executor_.clock().now_us();
+  for (const FaultWindow& w : faults_->windows) {
+    if (w.outage || now < w.start_us || now >= w.end_us) continue;
+    ++faults_->slow_calls_injected;
+    co_await executor_.sleep_us(w.extra_latency_us);
+    now = executor_.clock().now_us();
+    break;
+  }
+  if (faults_->healed) co_return Status::ok_status();
+  for (const FaultWindow& w : faults_->windows) {
+    if (!w.outage || now < w.start_us || now >= w.end_us) continue;
+    ++faults_->outages_injected;
+    co_return Status::unavailable(name_ + " " + what + ": simulated outage [" +
+                                  std::to_string(w.start_us) + "us, " +
+                                  std::to_string(w.end_us) + "us)");
+  }
+  co_return Status::ok_status();
+}
+
+Task<Result<std::string>> FaultyKvStore::read(StoreKey key) {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("read of " + key.to_string()));
+  co_return co_await inner_.read(std::move(key));
+}
+
+// Not a coroutine when no window is active: the inner store takes its call-order ticket now.
+Task<Status> FaultyKvStore::write(StoreKey key, std::string value) {
+  if (!window_active()) return inner_.write(std::move(key), std::move(value));
+  return [](FaultyKvStore* self, StoreKey k, std::string v) -> Task<Status> {
+    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("write of " + k.to_string()));
+    co_return co_await self->inner_.write(std::move(k), std::move(v));
+  }(this, std::move(key), std::move(value));
+}
+
+Task<Status> FaultyKvStore::remove(StoreKey key, bool lazy) {
+  if (!window_active()) return inner_.remove(std::move(key), lazy);
+  return [](FaultyKvStore* self, StoreKey k, bool l) -> Task<Status> {
+    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("remove of " + k.to_string()));
+    co_return co_await self->inner_.remove(std::move(k), l);
+  }(this, std::move(key), lazy);
+}
+
+Task<Result<std::vector<std::string>>> FaultyKvStore::list(std::string primary_namespace,
+                                                           std::string secondary_namespace) {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list"));
+  co_return co_await inner_.list(std::move(primary_namespace), std::move(secondary_namespace));
+}
+
+Task<Result<ListPage>> FaultyKvStore::list_page(std::string primary_namespace,
+                                                std::string secondary_namespace,
+                                                std::optional<std::string> page_token) {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_page"));
+  co_return co_await inner_.list_page(std::move(primary_namespace),
+                                      std::move(secondary_namespace), std::move(page_token));
+}
+
+Task<Result<VersionedValue>> FaultyKvStore::read_versioned(StoreKey key) {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("read_versioned of " + key.to_string()));
+  co_return co_await inner_.read_versioned(std::move(key));
+}
+
+Task<Result<uint64_t>> FaultyKvStore::compare_and_swap(StoreKey key, uint64_t expected_version,
+                                                       std::string value) {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("compare_and_swap of " + key.to_string()));
+  co_return co_await inner_.compare_and_swap(std::move(key), expected_version, std::move(value));
+}
+
+Task<AtomicResult> FaultyKvStore::write_atomic(std::vector<AtomicOp> ops) {
+  Status gated = co_await gate("write_atomic");
+  if (!gated.ok()) co_return AtomicResult{std::move(gated), {}};
+  co_return co_await inner_.write_atomic(std::move(ops));
+}
+
+Task<Result<std::vector<NamespacePair>>> FaultyKvStore::list_namespaces() {
+  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_namespaces"));
+  co_return co_await inner_.list_namespaces();
+}
+
+}  // namespace tierkv::sim
