@@ -66,9 +66,8 @@ Task<AtomicResult> move_keys_atomic(KvStore* store, std::vector<KeyMove> moves) 
   for (const KeyMove& move : moves) {
     Result<VersionedValue> source = co_await store->read_versioned(move.from);
     if (!source.ok()) {
-      co_return AtomicResult{source.status().with_context("move_keys_atomic: source " +
-                                                          move.from.to_string()),
-                             {}};
+      co_return AtomicResult{
+          source.status().with_context("move_keys_atomic: source " + move.from.to_string()), {}};
     }
     ops.push_back(AtomicOp{move.from, std::nullopt, source->version});
     ops.push_back(AtomicOp{move.to, std::move(source->value), uint64_t{0}});

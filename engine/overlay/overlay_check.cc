@@ -78,8 +78,9 @@ void check_blocks(const DiskState& disk, std::vector<std::string>* problems) {
                           std::to_string(references) + " leaves name it");
     }
     if ((block.refcount == 0) != disk.garbage.contains(hash)) {
-      problems->push_back(name + " with refcount " + std::to_string(block.refcount) +
-                          (block.refcount == 0 ? " has no garbage marker" : " has a garbage marker"));
+      problems->push_back(
+          name + " with refcount " + std::to_string(block.refcount) +
+          (block.refcount == 0 ? " has no garbage marker" : " has a garbage marker"));
     }
   }
   for (const auto& [hash, count] : disk.references) {
@@ -106,13 +107,15 @@ Task<Result<std::vector<std::string>>> OverlayStore::check_consistency() {
 
 Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
   DiskState disk;
-  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta, co_await get_locked(layout::meta_key()));
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta,
+                             co_await get_locked(layout::meta_key()));
   if (meta.has_value()) {
     Result<layout::MetaRecord> decoded = layout::decode_meta(*meta);
     if (!decoded.ok()) problems->push_back(decoded.status().message());
     if (decoded.ok()) disk.meta = *decoded;
   }
-  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows, co_await scan_locked(layout::overlay_prefix(), 0));
+  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows,
+                             co_await scan_locked(layout::overlay_prefix(), 0));
   for (const KeyValue& row : rows) {
     std::string tree(layout::key_suffix(row.key));
     Result<layout::OverlayRecord> record = layout::decode_overlay(row.value, tree);
@@ -153,7 +156,8 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
   uint64_t recorded_bytes = 0;
   for (const auto& [hash, block] : disk.blocks) {
     recorded_bytes += block.size_bytes;
-    if (!with_bytes.contains(hash)) problems->push_back("block " + layout::hex(hash) + " has no bytes");
+    if (!with_bytes.contains(hash))
+      problems->push_back("block " + layout::hex(hash) + " has no bytes");
   }
   if (disk.meta.used_bytes != recorded_bytes || disk.meta.used_bytes != stored_bytes) {
     problems->push_back("quota used_bytes " + std::to_string(disk.meta.used_bytes) +
@@ -161,8 +165,8 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
                         " (records say " + std::to_string(recorded_bytes) + ")");
   }
   if (disk.meta.block_count != disk.blocks.size()) {
-    problems->push_back("quota block_count " + std::to_string(disk.meta.block_count) + " != " +
-                        std::to_string(disk.blocks.size()) + " stored blocks");
+    problems->push_back("quota block_count " + std::to_string(disk.meta.block_count) +
+                        " != " + std::to_string(disk.blocks.size()) + " stored blocks");
   }
   if (loaded_ && (meta_ != disk.meta || overlays_ != disk.overlays)) {
     problems->push_back("the in-memory meta/overlay cache differs from the backend");

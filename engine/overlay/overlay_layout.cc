@@ -34,10 +34,14 @@ std::string tagged(char tag, std::string_view suffix) {
 
 std::string_view overlay_status_name(OverlayStatus status) {
   switch (status) {
-    case OverlayStatus::kStoring: return "Storing";
-    case OverlayStatus::kActive: return "Active";
-    case OverlayStatus::kFailure: return "Failure";
-    case OverlayStatus::kDeleting: return "Deleting";
+    case OverlayStatus::kStoring:
+      return "Storing";
+    case OverlayStatus::kActive:
+      return "Active";
+    case OverlayStatus::kFailure:
+      return "Failure";
+    case OverlayStatus::kDeleting:
+      return "Deleting";
   }
   return "Unknown";
 }
@@ -45,8 +49,9 @@ std::string_view overlay_status_name(OverlayStatus status) {
 std::string block_hash(std::string_view bytes) {
   std::string out(kHashBytes, '\0');
   unsigned int written = 0;
-  const int ok = EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()),
-                            &written, EVP_sha256(), nullptr);
+  const int ok =
+      EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(out.data()), &written,
+                 EVP_sha256(), nullptr);
   assert(ok == 1);
   assert(written == kHashBytes);
   (void)ok;
@@ -175,13 +180,15 @@ void set_bit(std::string* bitmap, uint32_t index) {
   assert(index < kBlockIndexMax);
   const size_t byte = index / 8;
   if (byte >= bitmap->size()) bitmap->resize(byte + 1, '\0');
-  (*bitmap)[byte] = static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) | (1u << (index % 8)));
+  (*bitmap)[byte] =
+      static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) | (1u << (index % 8)));
 }
 
 void clear_bit(std::string* bitmap, uint32_t index) {
   const size_t byte = index / 8;
   if (byte >= bitmap->size()) return;
-  (*bitmap)[byte] = static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) & ~(1u << (index % 8)));
+  (*bitmap)[byte] =
+      static_cast<char>(static_cast<unsigned char>((*bitmap)[byte]) & ~(1u << (index % 8)));
   while (!bitmap->empty() && bitmap->back() == '\0') bitmap->pop_back();  // canonical form
 }
 

@@ -22,7 +22,7 @@
 
 namespace tierkv::overlay_layout {
 
-inline constexpr size_t kHashBytes = 32;  // SHA-256
+inline constexpr size_t kHashBytes = 32;              // SHA-256
 inline constexpr uint32_t kBlockIndexMax = 1u << 24;  // 16M blocks: a 2 MiB bitmap at most
 
 enum class OverlayStatus : uint8_t {

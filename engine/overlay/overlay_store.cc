@@ -37,8 +37,7 @@ OverlayStore::OverlayStore(Backend* backend, Executor* executor, OverlayStoreOpt
   assert(options_.maintenance_overlays_max >= 1);
 }
 
-Task<Result<std::unique_ptr<OverlayStore>>> OverlayStore::open(Backend* backend,
-                                                               Executor* executor,
+Task<Result<std::unique_ptr<OverlayStore>>> OverlayStore::open(Backend* backend, Executor* executor,
                                                                OverlayStoreOptions options) {
   std::unique_ptr<OverlayStore> store(new OverlayStore(backend, executor, options));
   {
@@ -73,16 +72,19 @@ Task<Status> OverlayStore::commit_locked(WriteBatch batch) {
 Task<Status> OverlayStore::load_locked() {
   assert(mutex_.locked());
   if (loaded_) co_return Status();
-  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes, co_await get_locked(layout::meta_key()));
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes,
+                             co_await get_locked(layout::meta_key()));
   layout::MetaRecord meta;
   if (meta_bytes.has_value()) {
     TIERKV_CO_ASSIGN_OR_RETURN(meta, layout::decode_meta(*meta_bytes));
   }
-  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows, co_await scan_locked(layout::overlay_prefix(), 0));
+  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows,
+                             co_await scan_locked(layout::overlay_prefix(), 0));
   OverlayMap overlays;
   for (const KeyValue& row : rows) {
     std::string tree(layout::key_suffix(row.key));
-    TIERKV_CO_ASSIGN_OR_RETURN(layout::OverlayRecord record, layout::decode_overlay(row.value, tree));
+    TIERKV_CO_ASSIGN_OR_RETURN(layout::OverlayRecord record,
+                               layout::decode_overlay(row.value, tree));
     overlays.emplace(std::move(tree), std::move(record));
   }
   meta_ = meta;
@@ -91,7 +93,8 @@ Task<Status> OverlayStore::load_locked() {
   co_return Status();
 }
 
-Task<Result<std::optional<layout::BlockRecord>>> OverlayStore::block_record_locked(std::string hash) {
+Task<Result<std::optional<layout::BlockRecord>>> OverlayStore::block_record_locked(
+    std::string hash) {
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                              co_await get_locked(layout::block_record_key(hash)));
   if (!bytes.has_value()) co_return std::optional<layout::BlockRecord>();
@@ -102,9 +105,9 @@ Task<Result<std::optional<layout::BlockRecord>>> OverlayStore::block_record_lock
 uint64_t OverlayStore::checked_sub(uint64_t value, uint64_t delta, const std::string& what) {
   if (delta <= value) return value - delta;
   ++underflow_count_;
-  const std::string message = "overlay store: " + what + " would go negative: " +
-                              std::to_string(value) + " - " + std::to_string(delta) + " = -" +
-                              std::to_string(delta - value);
+  const std::string message = "overlay store: " + what +
+                              " would go negative: " + std::to_string(value) + " - " +
+                              std::to_string(delta) + " = -" + std::to_string(delta - value);
   if (options_.on_underflow == UnderflowPolicy::kAbort) {
     std::fprintf(stderr, "FATAL %s (on_underflow = kAbort)\n", message.c_str());
     std::abort();
@@ -149,8 +152,8 @@ Task<Status> OverlayStore::create_overlay(std::string tree, uint64_t expiry_us, 
 Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::string bytes) {
   TIERKV_CO_RETURN_IF_ERROR(validate_tree_id(tree).with_context("put_block"));
   if (index >= layout::kBlockIndexMax) {
-    co_return Status::invalid_argument("put_block: index " + std::to_string(index) + " of " +
-                                       tree + " exceeds the limit " +
+    co_return Status::invalid_argument("put_block: index " + std::to_string(index) + " of " + tree +
+                                       " exceeds the limit " +
                                        std::to_string(layout::kBlockIndexMax - 1));
   }
   if (bytes.size() > options_.block_size_bytes_max) {
@@ -186,8 +189,9 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
   layout::MetaRecord meta = meta_;
   layout::BlockRecord updated{1, bytes.size()};
   if (!block.has_value()) {
-    const uint64_t headroom = options_.quota_max_bytes - std::min(options_.quota_max_bytes,
-                                                                  meta.used_bytes + meta.reserved_bytes);
+    const uint64_t headroom =
+        options_.quota_max_bytes -
+        std::min(options_.quota_max_bytes, meta.used_bytes + meta.reserved_bytes);
     if (bytes.size() > headroom) {
       co_return Status::no_space("put_block " + where + ": " + std::to_string(bytes.size()) +
                                  " bytes exceed the quota headroom of " + std::to_string(headroom));
@@ -287,8 +291,8 @@ Task<Status> OverlayStore::release(uint64_t bytes) {
   TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
   if (bytes > meta_.reserved_bytes) {
     co_return Status::invalid_argument("release of " + std::to_string(bytes) +
-                                       " bytes exceeds the " + std::to_string(meta_.reserved_bytes) +
-                                       " reserved bytes");
+                                       " bytes exceeds the " +
+                                       std::to_string(meta_.reserved_bytes) + " reserved bytes");
   }
   layout::MetaRecord meta = meta_;
   meta.reserved_bytes -= bytes;
@@ -314,7 +318,8 @@ std::optional<OverlayInfo> OverlayStore::overlay(const std::string& tree) const 
 std::vector<OverlayInfo> OverlayStore::overlays() const {
   std::vector<OverlayInfo> out;
   for (const auto& [tree, record] : overlays_) {
-    out.push_back(OverlayInfo{tree, record.status, record.expiry_us, layout::count_bits(record.bitmap)});
+    out.push_back(
+        OverlayInfo{tree, record.status, record.expiry_us, layout::count_bits(record.bitmap)});
   }
   return out;
 }

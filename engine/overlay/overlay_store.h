@@ -16,7 +16,8 @@
 // Promises:
 //   - put_block: the leaf, the bitmap bit, the refcount increment (only for a new leaf), the
 //     quota counters and (for new content) the block bytes are one atomic backend batch, so a
-//     crash leaves all or none of them. Re-putting the same block at the same index is a no-op
+//     crash leaves all or none of them. (Stronger than "metadata before bytes": there is never
+//     metadata without its bytes nor bytes without their metadata.) Re-putting the same block at the same index is a no-op
 //     OK; a different block at an occupied index is Conflict. A put into a Deleting or Failure
 //     overlay is Aborted; into an unknown overlay NotFound; past the quota NoSpace.
 //   - finalize(temp, tree): temp must be Storing. If tree does not exist, temp is renamed to tree
@@ -37,6 +38,9 @@
 //   - Counters never go negative. A decrement larger than the counter is a bug (or a corrupt
 //     store): on_underflow = kAbort aborts loudly (tests), kClampAndLog clamps to 0 and logs
 //     to stderr (production); underflow_count() counts them.
+// Simulator use: open(backend, executor, options) (time is executor->clock()), then
+//   create_overlay / put_block / finalize / drop / maintenance; check_consistency() after every
+//   step or crash; quota() and overlays() for the model comparison. All calls are coroutines.
 // Durability: as the backend's (with BackendOptions::sync, an OK call survives a crash).
 // Thread-safety: coroutines of one Executor. One OverlayStore per Backend (it caches the meta
 //   and overlay records; nothing else may write the backend). Backend calls go through

@@ -1,11 +1,12 @@
 // The CAS / atomic helpers (engine/overlay/atomic_ops.h) over a BackendKvStore on a memory
 // backend, and the bounded retry helper (engine/core/cas_retry.h).
+#include "engine/overlay/atomic_ops.h"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
 
-#include "engine/overlay/atomic_ops.h"
 #include "engine/tier/backend_kv_store.h"
 #include "tests/overlay/overlay_harness.h"
 
@@ -15,8 +16,10 @@ namespace {
 StoreKey key(std::string k) { return StoreKey{"ds", "meta", std::move(k)}; }
 
 struct KvRig : OverlayRig {
-  KvRig() : OverlayRig(7), backend(std::move(MemoryBackend::open(BackendOptions{}).value())),
-            store(*backend, executor) {}
+  KvRig()
+      : OverlayRig(7),
+        backend(std::move(MemoryBackend::open(BackendOptions{}).value())),
+        store(*backend, executor) {}
   std::unique_ptr<MemoryBackend> backend;
   BackendKvStore store;
 
@@ -49,14 +52,14 @@ TEST(PutAtomic, ConflictWritesNothingAndNamesEveryConflictingKey) {
   KvRig rig;
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("b"), "old", 0)).ok());
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("c"), "old", 0)).ok());
-  AtomicResult result = rig.sync(put_atomic(
-      &rig.store, {{key("a"), "new", 0}, {key("b"), "new", 0}, {key("c"), "new", 999}}));
+  AtomicResult result = rig.sync(
+      put_atomic(&rig.store, {{key("a"), "new", 0}, {key("b"), "new", 0}, {key("c"), "new", 999}}));
   EXPECT_TRUE(result.status.is_conflict()) << result.status.to_string();
   EXPECT_EQ(result.conflicts, (std::vector<StoreKey>{key("b"), key("c")}));
   EXPECT_EQ(rig.value("a"), std::nullopt);
   EXPECT_EQ(rig.value("b"), "old");
-  AtomicResult ok = rig.sync(put_atomic(
-      &rig.store, {{key("a"), "new", 0}, {key("b"), "new", rig.token("b")}}));
+  AtomicResult ok =
+      rig.sync(put_atomic(&rig.store, {{key("a"), "new", 0}, {key("b"), "new", rig.token("b")}}));
   ASSERT_TRUE(ok.status.ok()) << ok.status.to_string();
   EXPECT_EQ(rig.value("a"), "new");
   EXPECT_EQ(rig.value("b"), "new");
@@ -66,7 +69,8 @@ TEST(PutAtomic, DuplicateKeyIsInvalidArgumentNamingIt) {
   KvRig rig;
   AtomicResult result = rig.sync(put_atomic(&rig.store, {{key("a"), "1", 0}, {key("a"), "2", 0}}));
   EXPECT_TRUE(result.status.is_invalid_argument());
-  EXPECT_NE(result.status.message().find("ds/meta/a"), std::string::npos) << result.status.message();
+  EXPECT_NE(result.status.message().find("ds/meta/a"), std::string::npos)
+      << result.status.message();
   EXPECT_EQ(rig.value("a"), std::nullopt);
 }
 
@@ -74,12 +78,14 @@ TEST(DeleteAtomic, AllOrNothingWithTokens) {
   KvRig rig;
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("a"), "1", 0)).ok());
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("b"), "2", 0)).ok());
-  AtomicResult bad = rig.sync(delete_atomic(&rig.store, {{key("a"), rig.token("a")}, {key("b"), 12345}}));
+  AtomicResult bad =
+      rig.sync(delete_atomic(&rig.store, {{key("a"), rig.token("a")}, {key("b"), 12345}}));
   EXPECT_TRUE(bad.status.is_conflict());
   EXPECT_EQ(bad.conflicts, std::vector<StoreKey>{key("b")});
   EXPECT_EQ(rig.value("a"), "1");
   AtomicResult good = rig.sync(delete_atomic(
-      &rig.store, {{key("a"), rig.token("a")}, {key("b"), std::nullopt}, {key("zz"), std::nullopt}}));
+      &rig.store,
+      {{key("a"), rig.token("a")}, {key("b"), std::nullopt}, {key("zz"), std::nullopt}}));
   ASSERT_TRUE(good.status.ok()) << good.status.to_string();
   EXPECT_EQ(rig.value("a"), std::nullopt);
   EXPECT_EQ(rig.value("b"), std::nullopt);
@@ -90,14 +96,14 @@ TEST(MoveKeysAtomic, MovesAllOrNoneAndExistingDestinationIsConflict) {
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("tmp1"), "x", 0)).ok());
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("tmp2"), "y", 0)).ok());
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("real2"), "taken", 0)).ok());
-  AtomicResult blocked = rig.sync(move_keys_atomic(
-      &rig.store, {{key("tmp1"), key("real1")}, {key("tmp2"), key("real2")}}));
+  AtomicResult blocked = rig.sync(
+      move_keys_atomic(&rig.store, {{key("tmp1"), key("real1")}, {key("tmp2"), key("real2")}}));
   EXPECT_TRUE(blocked.status.is_conflict()) << blocked.status.to_string();
   EXPECT_EQ(blocked.conflicts, std::vector<StoreKey>{key("real2")});
   EXPECT_EQ(rig.value("tmp1"), "x");
   EXPECT_EQ(rig.value("real1"), std::nullopt);
-  AtomicResult moved = rig.sync(move_keys_atomic(
-      &rig.store, {{key("tmp1"), key("real1")}, {key("tmp2"), key("real3")}}));
+  AtomicResult moved = rig.sync(
+      move_keys_atomic(&rig.store, {{key("tmp1"), key("real1")}, {key("tmp2"), key("real3")}}));
   ASSERT_TRUE(moved.status.ok()) << moved.status.to_string();
   EXPECT_EQ(rig.value("real1"), "x");
   EXPECT_EQ(rig.value("real3"), "y");
@@ -108,8 +114,8 @@ TEST(MoveKeysAtomic, MovesAllOrNoneAndExistingDestinationIsConflict) {
 TEST(MoveKeysAtomic, MissingSourceIsNotFoundAndSelfMoveIsInvalid) {
   KvRig rig;
   ASSERT_TRUE(rig.sync(put_with_token(&rig.store, key("a"), "x", 0)).ok());
-  AtomicResult missing = rig.sync(move_keys_atomic(
-      &rig.store, {{key("a"), key("b")}, {key("ghost"), key("c")}}));
+  AtomicResult missing =
+      rig.sync(move_keys_atomic(&rig.store, {{key("a"), key("b")}, {key("ghost"), key("c")}}));
   EXPECT_TRUE(missing.status.is_not_found()) << missing.status.to_string();
   EXPECT_NE(missing.status.message().find("ghost"), std::string::npos);
   EXPECT_EQ(rig.value("a"), "x");
@@ -153,13 +159,12 @@ TEST(CasRetry, RetriesConflictsUntilSuccess) {
 TEST(CasRetry, GivesUpWithRetryExhaustedAfterTheBound) {
   OverlayRig rig(1);
   uint32_t calls = 0;
-  Status status = rig.sync(cas_retry(
-      {3, "bump counter"},
-      [&](uint32_t) -> Task<Status> {
-        ++calls;
-        co_return Status::conflict("raced");
-      },
-      {}));
+  Status status = rig.sync(cas_retry({3, "bump counter"},
+                                     [&](uint32_t) -> Task<Status> {
+                                       ++calls;
+                                       co_return Status::conflict("raced");
+                                     },
+                                     {}));
   EXPECT_EQ(status.code(), StatusCode::kRetryExhausted) << status.to_string();
   EXPECT_NE(status.message().find("bump counter"), std::string::npos);
   EXPECT_EQ(calls, 3u);
@@ -177,13 +182,12 @@ TEST(CasRetry, ResolverCanGiveUpAndOtherErrorsAreNotRetried) {
       [](const Status&, uint32_t) { return ConflictDecision::kGiveUp; }));
   EXPECT_TRUE(gave_up.is_conflict());
   EXPECT_EQ(calls, 1u);
-  Status io = rig.sync(cas_retry(
-      {8, "x"},
-      [&](uint32_t) -> Task<Status> {
-        ++calls;
-        co_return Status::io_error("disk");
-      },
-      {}));
+  Status io = rig.sync(cas_retry({8, "x"},
+                                 [&](uint32_t) -> Task<Status> {
+                                   ++calls;
+                                   co_return Status::io_error("disk");
+                                 },
+                                 {}));
   EXPECT_TRUE(io.is_io_error());
   EXPECT_EQ(calls, 2u);
 }
@@ -202,8 +206,8 @@ TEST(CasRetry, ConcurrentIncrementsThroughCasLoseNothing) {
                            if (!cur.ok()) co_return cur.status();
                            co_await rig.executor.yield();  // let the others race
                            const int next = std::stoi(cur->value) + 1;
-                           co_return (co_await rig.store.compare_and_swap(
-                                          key("n"), cur->version, std::to_string(next)))
+                           co_return (co_await rig.store.compare_and_swap(key("n"), cur->version,
+                                                                          std::to_string(next)))
                                .status();
                          },
                          {}),

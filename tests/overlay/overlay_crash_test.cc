@@ -56,14 +56,20 @@ using Model = std::map<std::string, std::map<uint32_t, uint64_t>>;
 
 Task<Status> run_step(OverlayStore* store, Step step) {
   switch (step.kind) {
-    case StepKind::kCreate: co_return co_await store->create_overlay(step.tree, kNoExpiry, false);
-    case StepKind::kCreateTemp: co_return co_await store->create_overlay(step.tree, kNoExpiry, true);
+    case StepKind::kCreate:
+      co_return co_await store->create_overlay(step.tree, kNoExpiry, false);
+    case StepKind::kCreateTemp:
+      co_return co_await store->create_overlay(step.tree, kNoExpiry, true);
     case StepKind::kPut:
       co_return co_await store->put_block(step.tree, step.index, block_bytes(step.tag, kBlock));
-    case StepKind::kFinalize: co_return co_await store->finalize(step.tree, step.other);
-    case StepKind::kExpireNow: co_return co_await store->set_expiry(step.tree, 0);
-    case StepKind::kMaintenance: co_return (co_await store->maintenance()).status();
-    case StepKind::kDrop: co_return co_await store->drop(step.tree);
+    case StepKind::kFinalize:
+      co_return co_await store->finalize(step.tree, step.other);
+    case StepKind::kExpireNow:
+      co_return co_await store->set_expiry(step.tree, 0);
+    case StepKind::kMaintenance:
+      co_return (co_await store->maintenance()).status();
+    case StepKind::kDrop:
+      co_return co_await store->drop(step.tree);
   }
   co_return Status::invalid_argument("unknown step");
 }
@@ -71,18 +77,26 @@ Task<Status> run_step(OverlayStore* store, Step step) {
 void apply(const Step& step, Model* model, std::set<std::string>* expired) {
   switch (step.kind) {
     case StepKind::kCreate:
-    case StepKind::kCreateTemp: (*model)[step.tree]; break;
-    case StepKind::kPut: (*model)[step.tree][step.index] = step.tag; break;
+    case StepKind::kCreateTemp:
+      (*model)[step.tree];
+      break;
+    case StepKind::kPut:
+      (*model)[step.tree][step.index] = step.tag;
+      break;
     case StepKind::kFinalize:
       if (!model->contains(step.other)) (*model)[step.other] = (*model)[step.tree];
       model->erase(step.tree);
       break;
-    case StepKind::kExpireNow: expired->insert(step.tree); break;
+    case StepKind::kExpireNow:
+      expired->insert(step.tree);
+      break;
     case StepKind::kMaintenance:
       for (const std::string& t : *expired) model->erase(t);
       expired->clear();
       break;
-    case StepKind::kDrop: model->erase(step.tree); break;
+    case StepKind::kDrop:
+      model->erase(step.tree);
+      break;
   }
 }
 
@@ -90,7 +104,9 @@ using Opener = std::function<Result<std::unique_ptr<Backend>>()>;
 
 struct CrashWorld {
   explicit CrashWorld(uint64_t seed, bool torn)
-      : prng(seed), env_prng(seed * 31 + 7), env(env_prng, trace, sim::SimEnvOptions{512, torn, true}),
+      : prng(seed),
+        env_prng(seed * 31 + 7),
+        env(env_prng, trace, sim::SimEnvOptions{512, torn, true}),
         executor(clock, prng, trace) {}
   sim::SimClock clock;
   sim::Prng prng;
@@ -106,8 +122,8 @@ struct CrashWorld {
 
 // One run that crashes after crash_after mutating ops (none if nullopt). Returns the ops used.
 // *interrupted_drops counts reopens that found a drop interrupted between its phases.
-uint64_t crash_run(const std::string& backend_name, uint64_t seed, std::optional<uint64_t> crash_after,
-                   uint64_t* interrupted_drops) {
+uint64_t crash_run(const std::string& backend_name, uint64_t seed,
+                   std::optional<uint64_t> crash_after, uint64_t* interrupted_drops) {
   CrashWorld w(seed, seed % 2 == 1);
   const std::vector<Step> steps = script();
   Model model;
@@ -126,7 +142,8 @@ uint64_t crash_run(const std::string& backend_name, uint64_t seed, std::optional
     for (const Step& step : steps) {
       Status status = run_sync(w.executor, run_step(store->get(), step));
       if (!status.ok()) {
-        EXPECT_TRUE(crash_after.has_value()) << "step on " << step.tree << ": " << status.to_string();
+        EXPECT_TRUE(crash_after.has_value())
+            << "step on " << step.tree << ": " << status.to_string();
         uncertain = {step.tree, step.other};
         if (step.kind == StepKind::kMaintenance) uncertain.insert(expired.begin(), expired.end());
         break;
@@ -150,7 +167,8 @@ uint64_t crash_run(const std::string& backend_name, uint64_t seed, std::optional
   auto check = [&](const std::string& when) {
     auto problems = run_sync(w.executor, s.check_consistency());
     EXPECT_TRUE(problems.ok() && problems->empty())
-        << where << " " << when << ":" << (problems.ok() ? join_problems(*problems) : problems.status().to_string());
+        << where << " " << when << ":"
+        << (problems.ok() ? join_problems(*problems) : problems.status().to_string());
   };
   check("after reopen");
   for (const OverlayInfo& info : s.overlays()) {
@@ -160,7 +178,8 @@ uint64_t crash_run(const std::string& backend_name, uint64_t seed, std::optional
     if (uncertain.contains(tree)) continue;
     auto it = model.find(tree);
     const bool deleting = s.overlay(tree) && s.overlay(tree)->status == OverlayStatus::kDeleting;
-    EXPECT_EQ(s.overlay(tree).has_value() && !deleting, it != model.end()) << where << ": tree " << tree;
+    EXPECT_EQ(s.overlay(tree).has_value() && !deleting, it != model.end())
+        << where << ": tree " << tree;
     if (it == model.end()) continue;
     for (const auto& [index, tag] : it->second) {
       auto bytes = run_sync(w.executor, s.read_block(tree, index));
@@ -174,7 +193,8 @@ uint64_t crash_run(const std::string& backend_name, uint64_t seed, std::optional
     if (!report.ok() || !report->more_pending) break;
   }
   for (const OverlayInfo& info : s.overlays()) {
-    EXPECT_NE(info.status, OverlayStatus::kDeleting) << where << ": " << info.tree << " still Deleting";
+    EXPECT_NE(info.status, OverlayStatus::kDeleting)
+        << where << ": " << info.tree << " still Deleting";
   }
   check("after maintenance");
   for (const OverlayInfo& info : s.overlays()) {
@@ -196,7 +216,8 @@ void crash_sweep(const std::string& backend_name) {
     for (uint64_t seed = k + 1; seed <= k + seeds_per_point; ++seed) {
       crash_run(backend_name, seed, k, &interrupted_drops);
       if (::testing::Test::HasFailure()) {
-        ADD_FAILURE() << "reproduce: " << backend_name << " crash after " << k << " ops, seed " << seed;
+        ADD_FAILURE() << "reproduce: " << backend_name << " crash after " << k << " ops, seed "
+                      << seed;
         return;
       }
     }

@@ -91,14 +91,16 @@ struct Create : Cmd {
       it->second.expiry_us = std::max(it->second.expiry_us, expiry(m));
       return;
     }
-    m.overlays[tree] = {temporary ? OverlayStatus::kStoring : OverlayStatus::kActive, expiry(m), {}};
+    m.overlays[tree] = {
+        temporary ? OverlayStatus::kStoring : OverlayStatus::kActive, expiry(m), {}};
   }
   void run(const Model& m, Sut& sut) const override {
     Status s = sut.rig.sync(sut.ov.store->create_overlay(tree, expiry(m), temporary));
     check_after(*this, m, sut, s, StatusCode::kOk);
   }
   void show(std::ostream& os) const override {
-    os << "create " << tree << (temporary ? " temp" : "") << " +" << expiry_offset_us << (never ? " never" : "");
+    os << "create " << tree << (temporary ? " temp" : "") << " +" << expiry_offset_us
+       << (never ? " never" : "");
   }
 };
 
@@ -121,7 +123,9 @@ struct Put : Cmd {
     Status s = sut.rig.sync(sut.ov.store->put_block(tree, index, content(tag)));
     check_after(*this, m, sut, s, expected(m));
   }
-  void show(std::ostream& os) const override { os << "put " << tree << "/" << index << " = " << tag; }
+  void show(std::ostream& os) const override {
+    os << "put " << tree << "/" << index << " = " << tag;
+  }
 };
 
 struct Finalize : Cmd {
@@ -161,7 +165,8 @@ struct MarkFailed : Cmd {
   }
   void run(const Model& m, Sut& sut) const override {
     Status s = sut.rig.sync(sut.ov.store->mark_failed(tree));
-    check_after(*this, m, sut, s, m.overlays.contains(tree) ? StatusCode::kOk : StatusCode::kNotFound);
+    check_after(*this, m, sut, s,
+                m.overlays.contains(tree) ? StatusCode::kOk : StatusCode::kNotFound);
   }
   void show(std::ostream& os) const override { os << "mark_failed " << tree; }
 };
@@ -180,7 +185,8 @@ struct AdvanceAndMaintain : Cmd {
   uint64_t advance_us = *rc::gen::inRange<uint64_t>(0, 4) * 100;
   void apply(Model& m) const override {
     m.now_us += advance_us;
-    std::erase_if(m.overlays, [&](const auto& entry) { return entry.second.expiry_us <= m.now_us; });
+    std::erase_if(m.overlays,
+                  [&](const auto& entry) { return entry.second.expiry_us <= m.now_us; });
   }
   void run(const Model& m, Sut& sut) const override {
     sut.rig.executor.run_for(advance_us);

@@ -18,19 +18,21 @@ constexpr size_t kBlock = 1024;
 // Runs task after a delay of delay_us on the rig's clock.
 template <typename T>
 void spawn_after(OverlayRig& rig, uint64_t delay_us, Task<T> task, std::optional<T>* out) {
-  spawn_into(rig.executor,
-             [](Executor* ex, uint64_t delay, Task<T> t) -> Task<T> {
-               co_await ex->sleep_us(delay);
-               co_return co_await std::move(t);
-             }(&rig.executor, delay_us, std::move(task)),
-             out);
+  spawn_into(
+      rig.executor,
+      [](Executor* ex, uint64_t delay, Task<T> t) -> Task<T> {
+        co_await ex->sleep_us(delay);
+        co_return co_await std::move(t);
+      }(&rig.executor, delay_us, std::move(task)),
+      out);
 }
 
 // Runs the consistency checker at `count` seeded moments during a run: the invariants hold at
 // every batch boundary, not just at the end.
 using CheckResults = std::vector<std::optional<Result<std::vector<std::string>>>>;
 void spawn_checkers(OverlayRig& rig, OverlayStore& store, uint64_t window_us, CheckResults* out) {
-  for (auto& slot : *out) spawn_after(rig, rig.prng.uniform(window_us), store.check_consistency(), &slot);
+  for (auto& slot : *out)
+    spawn_after(rig, rig.prng.uniform(window_us), store.check_consistency(), &slot);
 }
 void expect_no_problems(const CheckResults& results, uint64_t seed) {
   for (const auto& r : results) {
@@ -159,7 +161,8 @@ TEST(OverlayRace, ExpiryWhilePutsAreInFlight) {
                   &puts[i]);
     }
     std::vector<std::optional<Result<MaintenanceReport>>> runs(8);
-    for (uint32_t k = 0; k < runs.size(); ++k) spawn_after(rig, 300 * (k + 1), s.maintenance(), &runs[k]);
+    for (uint32_t k = 0; k < runs.size(); ++k)
+      spawn_after(rig, 300 * (k + 1), s.maintenance(), &runs[k]);
     rig.executor.run_until_idle();
     for (const auto& p : puts) {
       ASSERT_TRUE(p.has_value());
@@ -185,8 +188,8 @@ TEST(OverlayRace, SharedBlocksOutliveTheEarlierExpiry) {
   ASSERT_TRUE(rig.sync(s.create_overlay("late", 200, false)).ok());
   ASSERT_TRUE(rig.sync(s.create_overlay("forever", kNoExpiry, false)).ok());
   for (uint32_t i = 0; i < 6; ++i) {
-    ASSERT_TRUE(rig.sync(s.put_block("early", i, block_bytes(i, kBlock))).ok());      // 0..5
-    ASSERT_TRUE(rig.sync(s.put_block("late", i, block_bytes(i + 3, kBlock))).ok());   // 3..8
+    ASSERT_TRUE(rig.sync(s.put_block("early", i, block_bytes(i, kBlock))).ok());        // 0..5
+    ASSERT_TRUE(rig.sync(s.put_block("late", i, block_bytes(i + 3, kBlock))).ok());     // 3..8
     ASSERT_TRUE(rig.sync(s.put_block("forever", i, block_bytes(i + 6, kBlock))).ok());  // 6..11
   }
   EXPECT_EQ(s.quota().used_bytes, 12 * kBlock);
@@ -226,7 +229,8 @@ TEST(OverlayRace, QuotaRunningOutUnderRacingPutsAndDropsNeverUnderflows) {
     OverlayStore& s = *ov.store;
     const std::vector<std::string> trees = {"t0", "t1", "t2", "t3"};
     for (const std::string& t : trees) {
-      ASSERT_TRUE(rig.sync(s.create_overlay(t, rig.prng.range(100, 3000), rig.prng.chance(1, 2))).ok());
+      ASSERT_TRUE(
+          rig.sync(s.create_overlay(t, rig.prng.range(100, 3000), rig.prng.chance(1, 2))).ok());
     }
     std::vector<std::optional<Status>> ops(60);
     for (uint32_t i = 0; i < ops.size(); ++i) {

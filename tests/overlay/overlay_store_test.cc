@@ -1,7 +1,8 @@
 // OverlayStore behaviour on a memory backend: blocks, refcounts, finalize, drop, expiry, quota.
+#include "engine/overlay/overlay_store.h"
+
 #include <gtest/gtest.h>
 
-#include "engine/overlay/overlay_store.h"
 #include "tests/overlay/overlay_harness.h"
 
 namespace tierkv::testing {
@@ -64,7 +65,8 @@ TEST(OverlayStore, DropFreesABlockOnlyWithItsLastReference) {
   OverlayRig rig(1);
   MemoryOverlay ov(rig);
   OverlayStore& s = *ov.store;
-  for (std::string t : {"a", "b"}) ASSERT_TRUE(rig.sync(s.create_overlay(t, kNoExpiry, false)).ok());
+  for (std::string t : {"a", "b"})
+    ASSERT_TRUE(rig.sync(s.create_overlay(t, kNoExpiry, false)).ok());
   ASSERT_TRUE(rig.sync(s.put_block("a", 0, block_bytes(1))).ok());
   ASSERT_TRUE(rig.sync(s.put_block("a", 1, block_bytes(2))).ok());
   ASSERT_TRUE(rig.sync(s.put_block("b", 0, block_bytes(1))).ok());
@@ -202,10 +204,12 @@ TEST(OverlayStoreUnderflow, ClampAndLogPolicyClampsAndCounts) {
   ASSERT_TRUE(rig.sync(ov.store->put_block("a", 0, block_bytes(1))).ok());
   ov.store.reset();
   overlay_layout::MetaRecord tampered{100, 0, 1, 2};
-  ASSERT_TRUE(ov.backend->put(overlay_layout::meta_key(), overlay_layout::encode_meta(tampered)).ok());
+  ASSERT_TRUE(
+      ov.backend->put(overlay_layout::meta_key(), overlay_layout::encode_meta(tampered)).ok());
   OverlayStoreOptions options;
   options.on_underflow = UnderflowPolicy::kClampAndLog;
-  auto s = std::move(rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, options)).value());
+  auto s =
+      std::move(rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, options)).value());
   ASSERT_TRUE(rig.sync(s->drop("a")).ok());
   EXPECT_EQ(s->underflow_count(), 1u);
   EXPECT_EQ(s->quota().used_bytes, 0u);
