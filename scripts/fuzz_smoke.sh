@@ -36,14 +36,12 @@ fi
 
 build="$root/build/fuzz"
 build_log="$(mktemp "${TMPDIR:-/tmp}/tierkv-fuzz-build.XXXXXX")"
-if ! { (cd "$root" && cmake --preset fuzz) && cmake --build "$build" --target "${targets[@]}" -j"$jobs"; } \
-    >"$build_log" 2>&1; then
-  grep -E 'error|Error' "$build_log" | head -20 >&2
-  echo "fuzz_smoke: building the fuzz targets failed (log: $build_log)" >&2
+if ! (cd "$root" && cmake --preset fuzz) >"$build_log" 2>&1; then
+  cat "$build_log" >&2
+  echo "fuzz_smoke: configuring the fuzz preset failed" >&2
   exit 2
 fi
 rm -f "$build_log"
-
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/tierkv-fuzz-smoke.XXXXXX")"
 failed=0
 printf '%-24s %10s %8s %8s  %s\n' target runs exec/s corpus result
@@ -57,6 +55,13 @@ for target in "${targets[@]}"; do
   dict="$root/fuzz/dicts/$target.dict"
   [[ -f "$dict" ]] && flags+=(-dict="$dict")
   result=ok
+  # One target at a time, so that a target whose code does not build fails alone.
+  if ! cmake --build "$build" --target "$target" -j"$jobs" >"$work/build.log" 2>&1; then
+    printf '%-24s %10s %8s %8s  %s\n' "$target" - - - "BUILD FAILED"
+    grep -E 'error' "$work/build.log" | head -5 | sed 's/^/    /'
+    failed=1
+    continue
+  fi
   if ! "$build/fuzz/$target" "${flags[@]}" "$work/corpus" "${inputs[@]}" >"$work/log" 2>&1; then
     result=FAILED
     failed=1
