@@ -15,9 +15,12 @@
 //     (they are not coroutines themselves); the returned coroutine takes the key's lock and
 //     skips (returns OK without touching any tier) an operation older than one that already
 //     completed on that key. A failed operation never completes, so it makes nothing stale.
-//   - Per-key lock: one primary+backup pair per key at a time (sync mode), and the async
-//     mirror copies under the same lock, so the interleaving [w1 primary][w2 primary]
-//     [w2 backup][w1 backup] cannot happen and backup never ends older than primary.
+//   - Per-key lock: one primary+backup pair per key at a time (sync mode), so the
+//     interleaving [w1 primary][w2 primary][w2 backup][w1 backup] cannot happen and backup
+//     never ends older than primary. reconcile and restore copy each key under its lock. The
+//     async mirror reads primary under the key's lock and calls backup before releasing it
+//     (backup takes its call sequence then), so a slow backup never blocks writers; a change
+//     made meanwhile queues the key again and the next copy reads the newer value.
 //     Lock-table and call-order entries exist only while calls are in flight (lock_table_size()
 //     and pending_call_keys() return to 0 when idle).
 //   - Sync backup mode: primary and backup are written concurrently; OK only when both are.
@@ -42,8 +45,10 @@
 //   - Start-up: with a backup and options.reconcile_at_start, the constructor starts the
 //     background mirror on a full reconcile (so a crash between the two sides is repaired).
 //   - reconcile(): makes backup equal to primary for every durable key (and drops any
-//     ephemeral-rule key from backup). restore_from_backup(): makes primary equal to backup,
-//     then verifies key by key (Corruption naming the first differing key).
+//     ephemeral-rule key from backup), keeping going past a failing key and returning the
+//     first failure. restore_from_backup(): makes primary equal to backup (keys only in primary
+//     are removed), then verifies key by key (Corruption naming the first differing key).
+//     Both walk the tiers with list_namespaces()/list(), so tiers must implement them.
 // Durability: an OK durable write is as durable as primary (and, in sync mode, backup).
 // Thread-safety: coroutines of one Executor.
 // Lifetime: tiers and executor must outlive the TierStore. Destroy the TierStore when idle()

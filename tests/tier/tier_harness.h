@@ -205,6 +205,12 @@ struct TierRig {
                          shape.backup ? &backup : nullptr};
     store = std::make_unique<TierStore>(sim.executor, tiers, std::move(options));
   }
+  // Abandons coroutines still pending (a failed ASSERT can leave some) while every tier they
+  // reference is still alive.
+  ~TierRig() { sim.executor.shutdown(); }
+  TierRig(const TierRig&) = delete;
+  TierRig& operator=(const TierRig&) = delete;
+
   static TierStoreOptions no_startup() {
     TierStoreOptions o;
     o.reconcile_at_start = false;
