@@ -171,6 +171,11 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
   if (loaded_ && (meta_ != disk.meta || overlays_ != disk.overlays)) {
     problems->push_back("the in-memory meta/overlay cache differs from the backend");
   }
+  for (const auto& [hash, block] : disk.blocks) {
+    if (loaded_ && !block_filter_.may_contain(hash)) {
+      problems->push_back("block " + layout::hex(hash) + " is missing from the block filter");
+    }
+  }
   co_return Status();
 }
 

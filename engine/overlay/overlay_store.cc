@@ -29,7 +29,10 @@ Status validate_tree_id(std::string_view tree) {
 }
 
 OverlayStore::OverlayStore(Backend* backend, Executor* executor, OverlayStoreOptions options)
-    : backend_(backend), executor_(executor), options_(options) {
+    : backend_(backend),
+      executor_(executor),
+      options_(options),
+      block_filter_(options.block_filter_bits) {
   assert(backend_ != nullptr);
   assert(executor_ != nullptr);
   assert(options_.drop_batch_leaves_max >= 1);
@@ -87,6 +90,10 @@ Task<Status> OverlayStore::load_locked() {
                                layout::decode_overlay(row.value, tree));
     overlays.emplace(std::move(tree), std::move(record));
   }
+  // Every stored block into the filter (open-time scan of the small block records only).
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_record_prefix(), 0));
+  block_filter_.clear();
+  for (const KeyValue& row : rows) block_filter_.add(layout::key_suffix(row.key));
   meta_ = meta;
   overlays_ = std::move(overlays);
   loaded_ = true;
@@ -183,8 +190,10 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
     if (existing == hash) co_return Status();  // the same block again: nothing to do
     co_return Status::conflict("put_block " + where + ": index already holds another block");
   }
-  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
-                             co_await block_record_locked(hash));
+  std::optional<layout::BlockRecord> block;  // new content (the common case) needs no lookup
+  if (block_filter_.may_contain(hash)) {
+    TIERKV_CO_ASSIGN_OR_RETURN(block, co_await block_record_locked(hash));
+  }
   WriteBatch batch;
   layout::MetaRecord meta = meta_;
   layout::BlockRecord updated{1, bytes.size()};
@@ -210,6 +219,7 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
   layout::set_bit(&record.bitmap, index);
   batch.put(layout::overlay_key(tree), layout::encode_overlay(record));
   TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(batch)));
+  if (!block.has_value()) block_filter_.add(hash);
   meta_ = meta;
   overlays_[tree] = std::move(record);
   co_return Status();

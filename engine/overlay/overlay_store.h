@@ -17,9 +17,10 @@
 //   - put_block: the leaf, the bitmap bit, the refcount increment (only for a new leaf), the
 //     quota counters and (for new content) the block bytes are one atomic backend batch, so a
 //     crash leaves all or none of them. (Stronger than "metadata before bytes": there is never
-//     metadata without its bytes nor bytes without their metadata.) Re-putting the same block at the same index is a no-op
-//     OK; a different block at an occupied index is Conflict. A put into a Deleting or Failure
-//     overlay is Aborted; into an unknown overlay NotFound; past the quota NoSpace.
+//     metadata without its bytes nor bytes without their metadata.) Re-putting the same block at
+//     the same index is a no-op OK; a different block at an occupied index is Conflict. A put into
+//     a Deleting or Failure overlay is Aborted; into an unknown overlay NotFound; past the quota
+//     NoSpace.
 //   - finalize(temp, tree): temp must be Storing. If tree does not exist, temp is renamed to tree
 //     and becomes Active in one atomic batch. If tree exists (and is not Deleting), tree's
 //     expiry becomes the later of the two and temp is dropped; OK either way.
@@ -59,6 +60,7 @@
 #include "engine/backends/backend.h"
 #include "engine/exec/async_mutex.h"
 #include "engine/exec/executor.h"
+#include "engine/overlay/block_filter.h"
 #include "engine/overlay/overlay_layout.h"
 
 namespace tierkv {
@@ -76,6 +78,10 @@ struct OverlayStoreOptions {
   uint32_t gc_batch_blocks_max = 256;
   uint32_t maintenance_overlays_max = 16;
   UnderflowPolicy on_underflow = UnderflowPolicy::kAbort;
+  // Size of the in-memory filter of stored block hashes (block_filter.h): 16M bits = 2 MiB,
+  // under 1% false positives up to ~1.5M blocks (96 GiB of 64 KiB blocks); beyond that, more
+  // puts pay one lookup. REQUIRES: >= 64.
+  uint64_t block_filter_bits = uint64_t{1} << 24;
 };
 
 struct QuotaUsage {
@@ -169,6 +175,7 @@ class OverlayStore {
   bool loaded_ = false;  // false after a failed commit: reload before trusting the cache
   overlay_layout::MetaRecord meta_;
   OverlayMap overlays_;
+  BlockFilter block_filter_;  // every stored block's hash (rebuilt by load_locked)
   std::map<std::string, std::shared_ptr<DropState>, std::less<>> dropping_;
   uint64_t underflow_count_ = 0;
 };

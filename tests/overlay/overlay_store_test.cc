@@ -179,6 +179,13 @@ TEST(OverlayStore, ReopenRestoresOverlaysAndQuotaFromTheBackend) {
   EXPECT_EQ(s.quota().used_bytes, kBlock);
   EXPECT_EQ(s.quota().reserved_bytes, 10u);
   EXPECT_EQ(*rig.sync(s.read_block("a", 9)), block_bytes(5));
+  // Content stored before the reopen is known again (block filter rebuilt): shared, not re-stored.
+  ASSERT_TRUE(rig.sync(s.create_overlay("b", kNoExpiry, false)).ok());
+  ASSERT_TRUE(rig.sync(s.put_block("b", 0, block_bytes(5))).ok());
+  EXPECT_EQ(s.quota().used_bytes, kBlock);
+  ASSERT_TRUE(rig.sync(s.drop("a")).ok());
+  EXPECT_EQ(*rig.sync(s.read_block("b", 0)), block_bytes(5));
+  expect_consistent(rig, s, "after reopen and shared put");
 }
 
 TEST(OverlayStore, CorruptOverlayRecordIsCorruptionNamingTheTree) {
