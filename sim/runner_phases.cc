@@ -46,6 +46,7 @@ Run::Run(const Scenario& scenario, PrimaryWrapper wrap_primary)
     queues_[op.client % queues_.size()].op_indices.push_back(i);
   }
   if (scenario.world.ephemeral_tier) ephemeral_backend_ = MemoryBackend::open({}).value();
+  if (scenario.world.backend == "lmdb") lmdb_root_ = std::make_unique<RealScratchDir>();
   env_.set_fault_hook([this](const SimOp& op) { return fault_hook(op); });
 }
 
@@ -251,7 +252,8 @@ bool Run::reopen(uint64_t version_before, bool wiped) {
     faults_active_ = attempt + 1 < kReopenAttemptsMax;
     if (faults_active_) arm_crash();
     auto world = World::open(scenario_.world, env_, executor_, ephemeral_backend_.get(),
-                             &backup_faults_, scenario_.seed, wrap_primary_);
+                             &backup_faults_, scenario_.seed, wrap_primary_,
+                             lmdb_root_ ? lmdb_root_->path() : std::string());
     faults_active_ = false;
     env_.clear_crash_point();
     if (world.ok()) {

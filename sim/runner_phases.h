@@ -26,6 +26,7 @@
 
 #include "engine/backends/memory_backend.h"
 #include "sim/checkers.h"
+#include "sim/lmdb_gate.h"
 #include "sim/model.h"
 #include "sim/runner.h"
 #include "sim/runtime/sim_clock.h"
@@ -107,6 +108,7 @@ class Run {
   RunResult result_;
   Model model_;
   Checkers checkers_;
+  std::unique_ptr<RealScratchDir> lmdb_root_;  // backend "lmdb" only; outlives every world
   std::unique_ptr<MemoryBackend> ephemeral_backend_;
   std::unique_ptr<World> world_;
   std::vector<ClientQueue> queues_;

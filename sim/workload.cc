@@ -30,7 +30,7 @@ const T& pick(Prng& prng, const T (&items)[N]) {
 WorldConfig generate_world(Prng& prng, const GenerateOptions& options) {
   WorldConfig world;
   world.backend = options.backend;
-  world.versioned_primary = prng.chance(3, 4);
+  world.versioned_primary = prng.chance(3, 4) && options.backend != "lmdb";
   world.ephemeral_tier = prng.chance(3, 4);
   world.backup_tier = prng.chance(2, 3);
   world.async_backup = world.backup_tier && prng.chance(1, 4);

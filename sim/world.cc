@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
+#include <filesystem>
 
 #include "engine/backends/backend_factory.h"
 #include "engine/io/env_util.h"
+#include "sim/lmdb_gate.h"
 
 namespace tierkv::sim {
 
@@ -25,8 +27,10 @@ World::~World() {
 
 Result<DurableTier> World::open_durable(const WorldConfig& config, SimEnv& env,
                                         SimExecutor& executor, const std::string& dir,
-                                        bool versioned, uint64_t seed) {
+                                        bool versioned, uint64_t seed,
+                                        const std::string& real_root) {
   TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, dir));
+  if (config.backend == "lmdb") return open_lmdb(env, dir, real_root);
   BackendOptions backend_options;
   backend_options.env = &env;
   backend_options.clock = &executor.clock();
@@ -58,22 +62,44 @@ Result<DurableTier> World::open_durable(const WorldConfig& config, SimEnv& env,
   return tier;  // build_stores() puts the KvStores on top
 }
 
+Result<DurableTier> World::open_lmdb(SimEnv& env, const std::string& dir,
+                                     const std::string& real_root) {
+  if (real_root.empty()) {
+    return Status::invalid_argument("backend lmdb for " + dir +
+                                    ": needs a real scratch directory (LMDB maps real files)");
+  }
+  const std::string real_dir = real_root + dir + "/data";
+  std::error_code error;
+  std::filesystem::create_directories(real_dir, error);
+  if (error) return Status::io_error(real_dir + ": cannot create: " + error.message());
+  BackendOptions options;
+  options.dir = real_dir;
+  options.sync = true;
+  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> lmdb, open_backend("lmdb", options));
+  DurableTier tier;
+  tier.backend = std::make_unique<EnvGatedBackend>(std::move(lmdb), env, dir + "/data");
+  return tier;
+}
+
 Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& env,
                                            SimExecutor& executor, Backend* ephemeral_backend,
                                            FaultWindows* backup_faults, uint64_t seed,
-                                           PrimaryWrapper wrap_primary) {
-  // A memory backend is durable only under a VersionedStore's WAL.
-  const bool primary_versioned = config.versioned_primary || config.backend == "memory";
+                                           PrimaryWrapper wrap_primary,
+                                           const std::string& real_root) {
+  // A memory backend is durable only under a VersionedStore's WAL; LMDB cannot run under one
+  // in the simulator (its files are real, the store's snapshot directories are SimEnv's).
+  const bool primary_versioned =
+      (config.versioned_primary || config.backend == "memory") && config.backend != "lmdb";
   std::unique_ptr<World> world(new World(config, env, executor));
   world->wrap_primary_ = std::move(wrap_primary);
   TIERKV_ASSIGN_OR_RETURN(world->primary_,
                           open_durable(config, env, executor, kPrimaryDir, primary_versioned,
-                                       seed));
+                                       seed, real_root));
   if (config.backup_tier) {
     assert(backup_faults != nullptr && "a backup tier needs the runner's fault windows");
     TIERKV_ASSIGN_OR_RETURN(
         world->backup_, open_durable(config, env, executor, kBackupDir,
-                                     config.backend == "memory", seed + 1));
+                                     config.backend == "memory", seed + 1, real_root));
     world->backup_fault_windows_ = backup_faults;
   }
   if (config.ephemeral_tier) {

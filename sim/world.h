@@ -50,11 +50,12 @@ class World {
  public:
   // ephemeral_backend: the runner's memory backend for the ephemeral tier (null when the
   // config has none); backup_faults: the backup tier's fault windows. Both must outlive the
-  // World.
+  // World. real_root: a real directory for backend "lmdb" (its tiers are plain LMDB there).
   static Result<std::unique_ptr<World>> open(const WorldConfig& config, SimEnv& env,
                                              SimExecutor& executor, Backend* ephemeral_backend,
                                              FaultWindows* backup_faults, uint64_t seed,
-                                             PrimaryWrapper wrap_primary = {});
+                                             PrimaryWrapper wrap_primary = {},
+                                             const std::string& real_root = "");
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -90,7 +91,11 @@ class World {
   World(const WorldConfig& config, SimEnv& env, SimExecutor& executor);
   static Result<DurableTier> open_durable(const WorldConfig& config, SimEnv& env,
                                           SimExecutor& executor, const std::string& dir,
-                                          bool versioned, uint64_t seed);
+                                          bool versioned, uint64_t seed,
+                                          const std::string& real_root);
+  // A plain LMDB tier in real_root + dir, gated by env (sim/lmdb_gate.h).
+  static Result<DurableTier> open_lmdb(SimEnv& env, const std::string& dir,
+                                       const std::string& real_root);
   // (Re)creates every KvStore over the backends and the TierStore over them.
   void build_stores();
 
