@@ -144,6 +144,41 @@ TEST(OverlayStore, PutsIntoDeletingOrFailedOverlaysAreRefused) {
   EXPECT_EQ(s.quota().used_bytes, 0u);
 }
 
+// A drop interrupted by a crash leaves the overlay Deleting: puts, creates, expiry changes and
+// finalize onto it are refused until maintenance finishes the drop.
+TEST(OverlayStore, DeletingOverlayRefusesPutsUntilMaintenanceFinishesTheDrop) {
+  OverlayRig rig(1);
+  MemoryOverlay ov(rig);
+  ASSERT_TRUE(rig.sync(ov.store->create_overlay("ds", kNoExpiry, false)).ok());
+  ASSERT_TRUE(rig.sync(ov.store->put_block("ds", 0, block_bytes(1))).ok());
+  ASSERT_TRUE(rig.sync(ov.store->create_overlay("tmp", kNoExpiry, true)).ok());
+  ov.store.reset();
+  // What mark_deleting wrote before the crash: the same record, status Deleting.
+  auto bytes = ov.backend->get(overlay_layout::overlay_key("ds"));
+  ASSERT_TRUE(bytes.ok());
+  auto record = overlay_layout::decode_overlay(*bytes, "ds");
+  ASSERT_TRUE(record.ok());
+  record->status = OverlayStatus::kDeleting;
+  ASSERT_TRUE(
+      ov.backend->put(overlay_layout::overlay_key("ds"), overlay_layout::encode_overlay(*record))
+          .ok());
+  auto s = std::move(rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, {})).value());
+  Status put = rig.sync(s->put_block("ds", 1, block_bytes(2)));
+  EXPECT_TRUE(put.is_aborted()) << put.to_string();
+  EXPECT_NE(put.message().find("Deleting"), std::string::npos) << put.message();
+  EXPECT_TRUE(rig.sync(s->create_overlay("ds", kNoExpiry, false)).is_aborted());
+  EXPECT_TRUE(rig.sync(s->set_expiry("ds", 5)).is_aborted());
+  EXPECT_TRUE(rig.sync(s->finalize("tmp", "ds")).is_aborted());
+  EXPECT_EQ(s->quota().used_bytes, kBlock);
+  expect_consistent(rig, *s, "with a Deleting overlay");
+  Result<MaintenanceReport> report = rig.sync(s->maintenance());
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->overlays_dropped, 1u);
+  EXPECT_FALSE(s->overlay("ds").has_value());
+  EXPECT_EQ(s->quota().used_bytes, 0u);
+  expect_consistent(rig, *s, "after maintenance");
+}
+
 TEST(OverlayStore, ReservationLimitsHeadroomAndOverReleaseChangesNothing) {
   OverlayRig rig(1);
   OverlayStoreOptions options;
