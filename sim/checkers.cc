@@ -256,4 +256,13 @@ bool Checkers::liveness(bool finished, uint64_t bound_us, const std::vector<std:
   return false;
 }
 
+bool Checkers::overlays(const std::vector<std::string>& problems, uint64_t underflows) {
+  if (count(kCheckOverlays, problems.empty() && underflows == 0)) return true;
+  std::string message = "the OverlayStore is inconsistent:";
+  for (const std::string& problem : problems) message += " " + problem + ";";
+  if (underflows > 0) message += " " + std::to_string(underflows) + " counter underflow(s)";
+  fail(kCheckOverlays, std::move(message), "");
+  return false;
+}
+
 }  // namespace tierkv::sim

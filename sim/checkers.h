@@ -7,7 +7,9 @@
 //   backup_primary  (3) backup never older than an acknowledged value; equal when quiescent
 //   routing         (4) ephemeral keys never in primary/backup, durable never only ephemeral
 //   pagination      (5) pages concatenated == list(), every key once, finite
-//   overlays        (6) (reserved: the OverlayStore has not landed in the simulator yet)
+//   overlays        (6) the OverlayStore's own consistency scan finds nothing (refcount ==
+//                       leaves naming the block, no orphan or missing block, quota == bytes of
+//                       live blocks) and no counter ever underflowed
 //   versioned       (7) rollback(v) yields exactly the state recorded at v
 //   liveness        (8) once faults heal, every pending operation finishes within a bound
 // Each check counts itself in RunStats::invariants_checked and, when it fails, appends a
@@ -36,6 +38,7 @@ inline constexpr char kCheckBackupPrimary[] = "backup_primary";
 inline constexpr char kCheckRouting[] = "routing";
 inline constexpr char kCheckPagination[] = "pagination";
 inline constexpr char kCheckVersioned[] = "versioned";
+inline constexpr char kCheckOverlays[] = "overlays";
 inline constexpr char kCheckLiveness[] = "liveness";
 
 // How many recent run events a violation's history shows.
@@ -89,6 +92,8 @@ class Checkers {
   bool pagination(const std::string& primary_namespace, const std::string& secondary_namespace,
                   const std::vector<std::vector<std::string>>& pages, bool complete,
                   const std::optional<std::vector<std::string>>& list);
+  // (6) The OverlayStore's consistency problems (empty = consistent) and underflow count.
+  bool overlays(const std::vector<std::string>& problems, uint64_t underflows);
   // (7) A rollback to version: the raw state found against the one recorded at that version.
   bool rollback_state(uint64_t version, const std::map<std::string, std::string>& expected,
                       const std::map<std::string, std::string>& actual);

@@ -143,6 +143,14 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
     model_.settle(key, *observed);
   }
   co_await check_pagination();
+  if (OverlayStore* overlays = world_->overlays()) {
+    Result<std::vector<std::string>> problems = co_await overlays->check_consistency();
+    if (problems.ok()) {
+      checkers_.overlays(*problems, overlays->underflow_count());
+    } else {
+      checkers_.note(clock_.now_us(), "overlay consistency scan: " + problems.status().to_string());
+    }
+  }
 }
 
 Task<void> Run::check_pagination() {

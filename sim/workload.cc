@@ -12,6 +12,7 @@ struct KindWeight {
   OpKind kind;
   uint32_t weight;
   bool versioned_only;
+  bool overlay_only = false;
 };
 
 constexpr KindWeight kKindWeights[] = {
@@ -20,6 +21,8 @@ constexpr KindWeight kKindWeights[] = {
     {OpKind::kListWalk, 4, false},    {OpKind::kCas, 8, false},
     {OpKind::kAtomicBatch, 6, false}, {OpKind::kAdvanceClock, 3, false},
     {OpKind::kSnapshot, 2, true},     {OpKind::kRollback, 1, true},
+    {OpKind::kOverlayPut, 8, false, true},      {OpKind::kOverlayFinalize, 2, false, true},
+    {OpKind::kOverlayDrop, 2, false, true},     {OpKind::kMaintenance, 2, false, true},
 };
 
 template <typename T, size_t N>
@@ -42,15 +45,19 @@ WorldConfig generate_world(Prng& prng, const GenerateOptions& options) {
   world.wal_segment_size_bytes = pick(prng, kSegments);
   static constexpr uint32_t kLatencies[] = {0, 10, 50, 200};
   world.latency_us_max = pick(prng, kLatencies);
+  world.overlay_store = options.backend != "lmdb" && prng.chance(1, 3);
   return world;
 }
 
-OpKind pick_kind(Prng& prng, bool versioned) {
+OpKind pick_kind(Prng& prng, const WorldConfig& world) {
+  const auto on = [&world](const KindWeight& w) {
+    return (!w.versioned_only || world.versioned_primary) && (!w.overlay_only || world.overlay_store);
+  };
   uint32_t total = 0;
-  for (const KindWeight& w : kKindWeights) total += (!w.versioned_only || versioned) ? w.weight : 0;
+  for (const KindWeight& w : kKindWeights) total += on(w) ? w.weight : 0;
   uint64_t roll = prng.uniform(total);
   for (const KindWeight& w : kKindWeights) {
-    if (w.versioned_only && !versioned) continue;
+    if (!on(w)) continue;
     if (roll < w.weight) return w.kind;
     roll -= w.weight;
   }
@@ -84,7 +91,7 @@ void pick_key(Prng& prng, bool hot, Op* op) {
 
 Op generate_op(Prng& prng, const Scenario& scenario) {
   Op op;
-  op.kind = pick_kind(prng, scenario.world.versioned_primary);
+  op.kind = pick_kind(prng, scenario.world);
   op.client = static_cast<uint32_t>(prng.uniform(scenario.clients));
   switch (op.kind) {
     case OpKind::kRead:
@@ -124,6 +131,12 @@ Op generate_op(Prng& prng, const Scenario& scenario) {
       break;
     case OpKind::kRollback:
       op.amount = prng.range(0, 3);
+      break;
+    case OpKind::kOverlayPut:  // key = tree, amount = block index
+    case OpKind::kOverlayFinalize:
+    case OpKind::kOverlayDrop:
+      op.key = "tree" + std::to_string(prng.uniform(kOverlayTrees));
+      op.amount = prng.uniform(kOverlayBlockIndices);
       break;
     default:
       break;

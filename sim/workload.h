@@ -4,8 +4,9 @@
 // Generation (generate_workload): one Prng (forked by the caller from the seed) picks the world
 // config (tiers, sync/async backup, snapshot interval, segment size, latencies), the number of
 // clients, hot-key mode, and every client's operations: reads, writes, removes, lists,
-// paginated walks, CAS, atomic batches, snapshots and rollbacks (versioned primary only) and
-// clock advances. Keys come from shared durable namespaces and from the ephemeral namespace
+// paginated walks, CAS, atomic batches, snapshots and rollbacks (versioned primary only),
+// overlay puts/finalizes/drops/maintenance (when the world has an OverlayStore; op.key is the
+// tree, op.amount the block index) and clock advances. Keys come from shared durable namespaces and from the ephemeral namespace
 // ("" primary namespace, key network_graph or scorer); hot-key mode draws from a handful of
 // keys so that concurrent same-key writes are common.
 //
@@ -33,6 +34,10 @@ inline constexpr uint32_t kColdKeysPerNamespace = 12;
 inline constexpr uint32_t kValueBytesMax = 256;
 inline constexpr uint32_t kBatchKeysMax = 4;
 inline constexpr uint64_t kAdvanceClockUsMax = 200'000;
+inline constexpr uint32_t kOverlayTrees = 4;
+inline constexpr uint32_t kOverlayBlockIndices = 6;
+// Overlays expire this long after their first put (clock advances reach it).
+inline constexpr uint64_t kOverlayLifetimeUs = 300'000;
 
 // The world config, clients, hot-key flag and ops of a scenario (not faults, seed, build id).
 void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario);

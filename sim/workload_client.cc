@@ -116,6 +116,47 @@ Task<void> do_list(ClientContext c, uint64_t index) {
   finish(c, index, pages.ok() ? Status() : pages.status());
 }
 
+// Overlay ops: results are checked by the overlays checker (store consistency) at quiescent
+// points; every answer the OverlayStore documents (NotFound, Aborted, Conflict, NoSpace) is
+// legal here.
+// The block at an index: its content depends only on the index, so overlays share blocks.
+std::string overlay_block(uint64_t block_index) {
+  return op_value(block_index, 0, static_cast<uint32_t>(100 * (1 + block_index % 3)));
+}
+
+Task<void> do_overlay(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  OverlayStore* overlays = c.world->overlays();
+  if (overlays == nullptr) {
+    finish(c, index, Status::not_supported("the world has no OverlayStore"));
+    co_return;
+  }
+  const uint64_t now = now_us(c);
+  Status status;
+  if (op.kind == OpKind::kOverlayPut) {
+    status = co_await overlays->create_overlay(op.key, now + kOverlayLifetimeUs, false);
+    if (status.ok()) {
+      std::string bytes = overlay_block(op.amount);
+      status = co_await overlays->put_block(op.key, static_cast<uint32_t>(op.amount),
+                                            std::move(bytes));
+    }
+  } else if (op.kind == OpKind::kOverlayFinalize) {
+    const std::string temp = op.key + "_tmp" + std::to_string(index);
+    status = co_await overlays->create_overlay(temp, now + kOverlayLifetimeUs, true);
+    if (status.ok()) {
+      std::string bytes = overlay_block(op.amount);
+      status = co_await overlays->put_block(temp, 0, std::move(bytes));
+    }
+    if (status.ok()) status = co_await overlays->finalize(temp, op.key);
+  } else if (op.kind == OpKind::kOverlayDrop) {
+    status = co_await overlays->drop(op.key);
+  } else {
+    Result<MaintenanceReport> report = co_await overlays->maintenance();
+    status = report.ok() ? Status() : report.status();
+  }
+  finish(c, index, status);
+}
+
 Task<void> execute_op(ClientContext c, uint64_t index) {
   const Op& op = c.scenario->ops[index];
   ++c.stats->ops_issued;
@@ -132,8 +173,12 @@ Task<void> execute_op(ClientContext c, uint64_t index) {
       finish(c, index, Status());
       break;
     case OpKind::kSnapshot: finish(c, index, c.world->snapshot()); break;
+    case OpKind::kOverlayPut:
+    case OpKind::kOverlayFinalize:
+    case OpKind::kOverlayDrop:
+    case OpKind::kMaintenance: co_await do_overlay(c, index); break;
     default:
-      // Overlay ops wait for the OverlayStore; rollbacks are run by the runner (barriers).
+      // Rollbacks are run by the runner (barriers).
       finish(c, index, Status::not_supported("op kind not run by clients"));
       break;
   }

@@ -15,6 +15,8 @@ World::World(const WorldConfig& config, SimEnv& env, SimExecutor& executor)
 
 World::~World() {
   // Top down: the TierStore uses the tiers, a KvStore uses its backend.
+  overlays_.reset();
+  overlay_tier_.backend.reset();
   top_.reset();
   wrapped_primary_.reset();
   ephemeral_kv_.reset();
@@ -105,6 +107,19 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
   if (config.ephemeral_tier) {
     assert(ephemeral_backend != nullptr && "an ephemeral tier needs the runner's backend");
     world->ephemeral_backend_ = ephemeral_backend;
+  }
+  if (config.overlay_store && config.backend != "lmdb") {
+    TIERKV_ASSIGN_OR_RETURN(world->overlay_tier_,
+                            open_durable(config, env, executor, kOverlayDir,
+                                         config.backend == "memory", seed + 2, real_root));
+    OverlayStoreOptions options;
+    options.quota_max_bytes = kOverlayQuotaBytes;
+    options.on_underflow = UnderflowPolicy::kClampAndLog;  // counted, reported by the checker
+    options.block_filter_bits = 1 << 12;
+    TIERKV_ASSIGN_OR_RETURN(
+        world->overlays_,
+        run_sync(executor, OverlayStore::open(world->overlay_tier_.backend.get(), &executor,
+                                              std::move(options))));
   }
   world->build_stores();
   return world;

@@ -8,7 +8,9 @@
 //               through a FaultyKvStore (outage / slow windows);
 //   ephemeral = (optional) BackendKvStore over a memory backend the runner owns: it outlives a
 //               restart (a local rebuildable cache) unless the ephemeral-loss fault wipes it;
-//   store()   = TierStore over those tiers: what clients call.
+//   store()   = TierStore over those tiers: what clients call;
+//   overlays  = (optional) OverlayStore over its own durable backend at /overlay (VersionedStore
+//               over memory, the plain backend otherwise; not with lmdb).
 // A memory backend keeps nothing across a crash by itself, so with backend "memory" every
 // durable tier sits on a VersionedStore (its WAL gives durability).
 //
@@ -25,6 +27,7 @@
 
 #include "engine/backends/backend.h"
 #include "engine/core/kv_store.h"
+#include "engine/overlay/overlay_store.h"
 #include "engine/tier/backend_kv_store.h"
 #include "engine/tier/tier_store.h"
 #include "engine/versioned/versioned_store.h"
@@ -38,6 +41,9 @@ namespace tierkv::sim {
 
 inline constexpr char kPrimaryDir[] = "/primary";
 inline constexpr char kBackupDir[] = "/backup";
+inline constexpr char kOverlayDir[] = "/overlay";
+// Small enough that generated workloads hit it (NoSpace is a legal answer).
+inline constexpr uint64_t kOverlayQuotaBytes = 1500;
 
 // One durable tier: a backend (maybe a VersionedStore) and the KvStore over it.
 struct DurableTier {
@@ -67,6 +73,8 @@ class World {
   KvStore* backup() { return backup_.kv.get(); }
   KvStore* ephemeral() { return ephemeral_kv_.get(); }
   VersionedStore* versioned() { return primary_.versioned; }
+  // The OverlayStore (config.overlay_store) on its own durable backend at /overlay, or null.
+  OverlayStore* overlays() { return overlays_.get(); }
   FaultyKvStore* backup_faults() { return backup_faulty_.get(); }
   const WorldConfig& config() const { return config_; }
   // Whether store() is a TierStore over the tiers (always, once open() succeeded).
@@ -111,6 +119,8 @@ class World {
   Backend* ephemeral_backend_ = nullptr;
   std::unique_ptr<BackendKvStore> ephemeral_kv_;
   std::unique_ptr<TierStore> top_;
+  DurableTier overlay_tier_;
+  std::unique_ptr<OverlayStore> overlays_;
 };
 
 }  // namespace tierkv::sim

@@ -96,6 +96,16 @@ TEST_F(CheckersTest, BackupMayLagTheBaselineUntilAWriteIsAcked) {
   EXPECT_EQ(only_violation(kCheckBackupPrimary).invariant, kCheckBackupPrimary);
 }
 
+TEST_F(CheckersTest, OverlaysFiresOnAnInconsistentStoreOrAnUnderflow) {
+  EXPECT_TRUE(checkers_.overlays({}, 0));
+  EXPECT_TRUE(violations_.empty());
+  EXPECT_FALSE(checkers_.overlays({"block ab12: refcount 2, 1 leaf names it"}, 0));
+  EXPECT_NE(only_violation(kCheckOverlays).message.find("refcount 2"), std::string::npos);
+  EXPECT_FALSE(checkers_.overlays({}, 1));
+  EXPECT_EQ(violations_.size(), 2u);
+  EXPECT_EQ(stats_.invariants_checked.at(kCheckOverlays), 3u);
+}
+
 TEST_F(CheckersTest, RoutingFiresOnAnEphemeralKeyInPrimaryOrADurableKeyInEphemeral) {
   const StoreKey scorer{"", "", "scorer"};
   EXPECT_TRUE(checkers_.routing(scorer, true, false, false, true));
