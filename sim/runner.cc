@@ -35,7 +35,10 @@ Scenario generate_scenario(uint64_t seed, const GenerateOptions& options) {
   swarm.kinds = options.fault_kinds;
   swarm.no_faults = options.no_faults;
   swarm.over_budget = options.over_budget;
-  swarm.env_ops_horizon = std::max<uint64_t>(options.ops * kEnvOpsPerOpEstimate, 1);
+  // LMDB tiers reach the env only at the adapter boundary (sim/lmdb_gate.h): fewer ops.
+  const uint64_t env_ops_per_op =
+      options.backend == "lmdb" ? kLmdbEnvOpsPerOpEstimate : kEnvOpsPerOpEstimate;
+  swarm.env_ops_horizon = std::max<uint64_t>(options.ops * env_ops_per_op, 1);
   swarm.simulated_us_horizon = std::max<uint64_t>(options.ops * kSimulatedUsPerOpEstimate, 1);
   assert(faults::check_fault_kinds(swarm.kinds, swarm.over_budget).ok() &&
          "generate_scenario REQUIRES fault kinds allowed by the budget");

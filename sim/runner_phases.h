@@ -40,6 +40,7 @@ namespace tierkv::sim {
 
 // Estimates for placing faults over a run (swarm horizons).
 inline constexpr uint64_t kEnvOpsPerOpEstimate = 12;
+inline constexpr uint64_t kLmdbEnvOpsPerOpEstimate = 3;
 inline constexpr uint64_t kSimulatedUsPerOpEstimate = 4000;
 // A phase that has not finished after this much simulated time is stuck.
 inline constexpr uint64_t kPhaseBoundUs = 600 * kMicrosPerSecond;
