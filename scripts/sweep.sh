@@ -3,9 +3,9 @@
 # the embedded backends (memory, leveldb, sqlite, lmdb: seeds 1..200 each, the seed's swarm of
 # faults, every checker on) and prints a summary. A few minutes on 2 cores.
 #
-# Usage: bash scripts/sweep.sh [extra tierkv-sim sweep flags, e.g. --seeds 1..2000 --ops 800]
-# Environment: SWEEP_BACKENDS="memory leveldb" to pick backends, SWEEP_TIME_BUDGET (seconds per
-# backend, default 90) caps each sweep. Reports land in build/sweep-report/<backend>/, failing
+# Usage: bash scripts/sweep.sh [extra tierkv-sim sweep flags, e.g. --ops 800 --faults crash]
+# Environment: SWEEP_SEEDS (default 1..200), SWEEP_BACKENDS="memory leveldb" to pick backends,
+# SWEEP_TIME_BUDGET (seconds per backend, default 90) caps each sweep. Reports land in build/sweep-report/<backend>/, failing
 # scenarios in build/sweep-failures/<backend>/ (each with its `tierkv-sim replay` command).
 # Exit status: 0 when every invariant held on every backend, 1 otherwise.
 set -euo pipefail
@@ -16,16 +16,18 @@ cmake --build --preset release -j "$(nproc)" --target tierkv-sim
 sim=./build/release/sim/tierkv-sim
 backends=${SWEEP_BACKENDS:-memory leveldb sqlite lmdb}
 budget=${SWEEP_TIME_BUDGET:-90}
+seeds=${SWEEP_SEEDS:-1..200}
 status=0
 summary=()
 for backend in $backends; do
   echo "== sweep: backend $backend =="
   report=build/sweep-report/$backend
   rc=0
-  "$sim" sweep --backend "$backend" --seeds 1..200 --jobs "$(nproc)" --time-budget "$budget" \
+  "$sim" sweep --backend "$backend" --seeds "$seeds" --jobs "$(nproc)" --time-budget "$budget" \
       --report "$report" --out "build/sweep-failures/$backend" "$@" || rc=$?
   line=$(grep -m1 '^- result' "$report/summary.md" 2>/dev/null || echo "- result: no report")
-  summary+=("$(printf '%-8s %s (exit %d)' "$backend" "${line#- result: }" "$rc")")
+  line=${line#- result: }
+  summary+=("$(printf '%-8s %s (exit %d)' "$backend" "${line//\*/}" "$rc")")
   [[ $rc -eq 0 ]] || status=1
 done
 echo "== summary =="
