@@ -282,8 +282,21 @@ void VersionedStore::maybe_auto_snapshot() {
   auto_snapshot_status_ = snapshot();
 }
 
-Result<std::string> VersionedStore::get(std::string_view key) {
+// Reads need a store whose applied state is what a reopen would give: after a failed commit
+// the WAL may hold a record the working copy lacks (a reopen replays it), so a read then could
+// answer from a state that will not survive, e.g. let a caller skip a remove of a key that the
+// reopen brings back. Such a store refuses reads too until it is reopened.
+Status VersionedStore::check_readable() const {
   if (closed_) return Status::io_error("versioned store " + options_.dir + " is closed");
+  if (!failed_.ok()) {
+    return Status::io_error("versioned store " + options_.dir +
+                            " needs a reopen after a failed commit: " + failed_.to_string());
+  }
+  return Status();
+}
+
+Result<std::string> VersionedStore::get(std::string_view key) {
+  TIERKV_RETURN_IF_ERROR(check_readable());
   if (is_meta_key(key)) return Status::invalid_argument("key uses the reserved meta prefix");
   return working_->get(key);
 }
@@ -303,7 +316,7 @@ Status VersionedStore::remove(std::string_view key) {
 Status VersionedStore::write(const WriteBatch& batch) { return commit(batch).status(); }
 
 Result<std::vector<KeyValue>> VersionedStore::scan(const KeyRange& range, size_t limit) {
-  if (closed_) return Status::io_error("versioned store " + options_.dir + " is closed");
+  TIERKV_RETURN_IF_ERROR(check_readable());
   TIERKV_ASSIGN_OR_RETURN(auto all, working_->scan(range, limit == 0 ? 0 : limit + kMetaKeyCount));
   std::vector<KeyValue> out;
   for (KeyValue& kv : all) {

@@ -36,7 +36,7 @@
 //
 // Errors: IOError/NoSpace from the Env pass through with context. After a WAL or backend
 // failure during a commit the store cannot know what reached the disk: it refuses further
-// commits (IOError "needs reopen") while reads keep working; reopening recovers a prefix of
+// commits and reads (IOError "needs a reopen"); reopening recovers a prefix of
 // the commits that contains every acknowledged one.
 // Thread-safety: one thread (the executor's event loop) at a time.
 #pragma once
@@ -90,6 +90,8 @@ class VersionedStore final : public Backend {
   ~VersionedStore() override;
 
   // Backend: reads see the applied (acknowledged) state; put/remove/write are commits.
+  // After a failed commit (the store needs a reopen) reads fail too: the WAL may hold a
+  // record the applied state lacks, so no answer would be one a reopen keeps.
   std::string_view name() const override { return "versioned"; }
   Result<std::string> get(std::string_view key) override;
   Status put(std::string_view key, std::string_view value) override;
@@ -135,6 +137,7 @@ class VersionedStore final : public Backend {
   std::string path(std::string_view name) const;
   Status recover();
   Status check_writable() const;
+  Status check_readable() const;
   Status validate_batch(const WriteBatch& batch) const;
   Result<std::optional<std::string>> value_before(std::string_view key,
                                                   const PendingMap& pending);
