@@ -128,6 +128,11 @@ Task<void> run_mirror(std::shared_ptr<Shared> s) {
     } else if (s->reconcile_pending) {
       st = co_await reconcile_all(s);
       if (s->closed) break;
+      if (st.is_not_supported()) {  // a tier cannot enumerate its keys: retrying cannot help
+        ++s->metrics.reconcile_unsupported;
+        s->reconcile_pending = false;
+        st = Status::ok_status();
+      }
     } else {
       break;
     }

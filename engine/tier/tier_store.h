@@ -119,6 +119,8 @@ struct TierStoreMetrics {
   uint64_t reconciles = 0;         // completed reconcile() passes
   uint64_t reconcile_repairs = 0;  // backup keys written or removed by reconcile
   bool reconcile_pending = false;  // an overflow or a failed mirror awaits a reconcile
+  // Background reconciles given up because a tier lacks list_namespaces()/list() (NotSupported).
+  uint64_t reconcile_unsupported = 0;
 };
 
 namespace tier_detail {

@@ -189,5 +189,39 @@ TEST(TierStoreCapabilities, CasOnATierWithoutItIsRefusedNamingTheTier) {
   EXPECT_TRUE(store.idle());
 }
 
+// A backup that cannot enumerate its keys: reconcile says so instead of retrying for ever, and
+// the background mirror gives up on it (flush_backup returns, the store goes idle).
+TEST(TierStoreCapabilities, ReconcileOverATierWithoutListNamespacesIsNotSupported) {
+  struct NoEnumeration final : KvStore {
+    explicit NoEnumeration(KvStore& inner) : inner_(inner) {}
+    Task<Result<std::string>> read(StoreKey k) override { return inner_.read(std::move(k)); }
+    Task<Status> write(StoreKey k, std::string v) override {
+      return inner_.write(std::move(k), std::move(v));
+    }
+    Task<Status> remove(StoreKey k, bool lazy) override { return inner_.remove(std::move(k), lazy); }
+    Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
+      return inner_.list(std::move(p), std::move(s));
+    }
+    Task<Result<ListPage>> list_page(std::string p, std::string s,
+                                     std::optional<std::string> t) override {
+      return inner_.list_page(std::move(p), std::move(s), std::move(t));
+    }
+    KvStore& inner_;
+  };
+  SimRig sim(4);
+  MemoryStore primary(sim.executor), backup_mem(sim.executor);
+  NoEnumeration backup(*backup_mem.store);
+  TierStore store(sim.executor, TierStoreTiers{primary.store.get(), nullptr, &backup});
+  sim.sync(store.flush_backup());  // the start-up reconcile gives up instead of looping
+  EXPECT_EQ(store.metrics().reconcile_unsupported, 1u);
+  EXPECT_TRUE(store.idle());
+  Status st = sim.sync(store.reconcile());
+  EXPECT_TRUE(st.is_not_supported()) << st.to_string();
+  EXPECT_NE(st.message().find("backup"), std::string::npos) << st.to_string();
+  // Writes still go to both tiers.
+  ASSERT_TRUE(sim.sync(store.write(skey("p", "", "k"), "v")).ok());
+  EXPECT_EQ(sim.sync(backup_mem.store->read(skey("p", "", "k"))).value(), "v");
+}
+
 }  // namespace
 }  // namespace tierkv::testing
