@@ -1,9 +1,14 @@
-// tierkv-sim: run, sweep, replay and shrink deterministic simulations of the tiered engine.
-// Flag parsing only; the commands live in sim/cli_commands.h. Exit codes: 0 every invariant
-// held, 1 a violation, 2 bad input (the message names the flag, file or field).
+// tierkv-sim: run, sweep, replay and shrink deterministic simulations of the tiered engine, and
+// `report` (handed to reports/report_command.h). Flag parsing only; the commands live in
+// sim/cli_commands.h. Exit codes: 0 every invariant held, 1 a violation, 2 bad input (the
+// message names the flag, file or field).
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "reports/report_command.h"
 #include "sim/cli_commands.h"
 #include "sim/runner.h"
 
@@ -25,6 +30,11 @@ void add_generate_flags(CLI::App* app, GenerateFlags* flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `tierkv-sim report ...` belongs to the reports library (HTML, compare, merge).
+  if (argc >= 2 && std::string_view(argv[1]) == "report") {
+    return tierkv::reports::run_report_command(std::vector<std::string>(argv + 2, argv + argc),
+                                               std::cout, std::cerr);
+  }
   const SimDriver driver{[](uint64_t seed, const GenerateOptions& options) {
                            Scenario scenario = generate_scenario(seed, options);
                            if (scenario.build_id.empty()) scenario.build_id = build_id();
