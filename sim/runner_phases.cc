@@ -8,8 +8,6 @@
 namespace tierkv::sim {
 namespace {
 
-constexpr uint64_t kPpm = 1'000'000;
-
 SimExecutorOptions executor_options(const WorldConfig& world) {
   SimExecutorOptions options;
   options.latency_us_max = world.latency_us_max;
