@@ -42,17 +42,6 @@ RunStats stats_from_json(const Json& j) {
   return s;
 }
 
-// Everything the child has to say, written in one go; returns false if the pipe broke.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t written = ::write(fd, data.data(), data.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(written));
-  }
-  return true;
-}
-
 std::string read_all(int fd) {
   std::string data;
   char buffer[1 << 14];
@@ -243,6 +232,16 @@ void print_violations(const RunOutcome& outcome, std::ostream& out) {
     out << "violation: " << v.invariant << ": " << v.message << "\n";
     if (!v.history.empty()) out << "history:\n" << v.history << (v.history.back() == '\n' ? "" : "\n");
   }
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t written = ::write(fd, data.data(), data.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
 }
 
 }  // namespace tierkv::sim

@@ -52,6 +52,9 @@ Result<RunOutcome> outcome_from_line(std::string_view line);
 // REQUIRES: the calling process is single-threaded.
 RunOutcome run_isolated(const Scenario& scenario, const RunFn& run);
 
+// Writes all of data to fd (retrying EINTR and short writes); false if the pipe broke.
+bool write_all(int fd, std::string_view data);
+
 // Reads and parses a scenario file; errors name the file and the field.
 Result<Scenario> load_scenario_file(const std::string& path);
 

@@ -44,16 +44,6 @@ bool read_line(int fd, std::string& buffer, std::string* line) {
   }
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t written = ::write(fd, data.data(), data.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(written));
-  }
-  return true;
-}
-
 RunOutcome run_one_seed(uint64_t seed, const SweepConfig& config, const SimDriver& driver) {
   const Scenario scenario = driver.generate(seed, config.options);
   RunOutcome outcome = outcome_from_result(seed, driver.run(scenario));

@@ -128,15 +128,19 @@ void BM_BackendScan100(benchmark::State& state, std::string name) {
 }
 
 // The same library on its own Env / VFS, same settings as LevelDbBackend / SqliteBackend.
-void BM_NativeLevelDbSyncPut(benchmark::State& state) {
-  TempDir dir;
+std::unique_ptr<leveldb::DB> open_native_leveldb(const std::string& path) {
   leveldb::Options options;
   options.create_if_missing = true;
-  options.write_buffer_size = 4 * 1024 * 1024;
+  options.write_buffer_size = 4 * 1024 * 1024;  // LevelDbTuning's defaults
   options.max_file_size = 2 * 1024 * 1024;
   leveldb::DB* raw = nullptr;
-  if (!leveldb::DB::Open(options, dir.path() + "/db", &raw).ok()) std::abort();
-  std::unique_ptr<leveldb::DB> db(raw);
+  if (!leveldb::DB::Open(options, path, &raw).ok()) std::abort();
+  return std::unique_ptr<leveldb::DB>(raw);
+}
+
+void BM_NativeLevelDbSyncPut(benchmark::State& state) {
+  TempDir dir;
+  std::unique_ptr<leveldb::DB> db = open_native_leveldb(dir.path() + "/db");
   leveldb::WriteOptions write_options;
   write_options.sync = true;
   uint64_t n = 0;
@@ -150,18 +154,13 @@ void BM_NativeLevelDbSyncPut(benchmark::State& state) {
 void BM_NativeLevelDbGet(benchmark::State& state) {
   static TempDir dir;
   static std::unique_ptr<leveldb::DB> db = [] {
-    leveldb::Options options;
-    options.create_if_missing = true;
-    options.write_buffer_size = 4 * 1024 * 1024;
-    options.max_file_size = 2 * 1024 * 1024;
-    leveldb::DB* raw = nullptr;
-    if (!leveldb::DB::Open(options, dir.path() + "/db", &raw).ok()) std::abort();
+    std::unique_ptr<leveldb::DB> opened = open_native_leveldb(dir.path() + "/db");
     for (uint64_t i = 0; i < kPreloadKeys; i += 1000) {
       leveldb::WriteBatch batch;
       for (uint64_t j = i; j < i + 1000; ++j) batch.Put(bench_key(j), bench_value(j));
-      if (!raw->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
+      if (!opened->Write(leveldb::WriteOptions(), &batch).ok()) std::abort();
     }
-    return std::unique_ptr<leveldb::DB>(raw);
+    return opened;
   }();
   sim::Prng prng(42);
   std::string value;
