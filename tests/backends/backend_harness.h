@@ -53,7 +53,7 @@ enum class FailureLane { kEnvWrite, kAdapterHook, kInvalidKey };
 
 class HarnessBase {
  public:
-  explicit HarnessBase(EnvKind env_kind) : env_kind_(env_kind) {
+  explicit HarnessBase(EnvKind env_kind) {
     if (env_kind == EnvKind::kSim) {
       sim_env_ = std::make_unique<sim::SimEnv>(prng_, trace_);
       root_ = "/t";
@@ -105,7 +105,6 @@ class HarnessBase {
   virtual FailureLane lane() const = 0;
 
  private:
-  EnvKind env_kind_;
   TempDir temp_;
   sim::Prng prng_{42};
   sim::TraceHash trace_;
