@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds the release preset, runs ctest.
+# The whole test suite: installs dependencies, then
+#   1. builds the release preset (g++ 12, -O2, assertions on) and runs ctest: every layer's
+#      tests, the fuzz corpus + regression replays, the scenario regressions, the crash baseline;
+#   2. builds the asan preset (clang 14, ASan + UBSan) and runs the same suite under it.
+# TIERKV_SKIP_ASAN=1 skips lane 2 (a quick local run); CI runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo "== release: build and ctest =="
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release
+if [[ "${TIERKV_SKIP_ASAN:-0}" != "1" ]]; then
+  echo "== asan (ASan + UBSan): build and ctest =="
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$(nproc)"
+  ctest --preset asan
+fi
