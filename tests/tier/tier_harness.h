@@ -1,6 +1,7 @@
-// Shared fixtures for the tier tests: a simulated executor, BackendKvStores over memory
-// backends, a KvStore wrapper whose calls can be made to fail or wait at a gate (and that logs
-// the mutations it applied), and a TierStore over three such tiers.
+// Shared fixtures for the tier tests: a simulated executor, BackendKvStores over any backend
+// (memory, leveldb, sqlite, lmdb: opened through engine/backends/backend_factory.h), a KvStore
+// wrapper whose calls can be made to fail or wait at a gate (and that logs the mutations it
+// applied), and a TierStore over three such tiers.
 // Header-only: tests/CMakeLists.txt compiles only *_test.cc.
 #pragma once
 
@@ -15,11 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "engine/backends/backend_factory.h"
 #include "engine/backends/memory_backend.h"
 #include "engine/core/kv_store.h"
 #include "engine/tier/backend_kv_store.h"
 #include "engine/tier/tier_store.h"
+#include "sim/runtime/sim_env.h"
 #include "sim/runtime/sim_executor.h"
+#include "tests/backends/backend_harness.h"
 
 namespace tierkv::testing {
 
@@ -53,6 +57,49 @@ struct MemoryStore {
         store(std::make_unique<BackendKvStore>(*backend, executor)) {}
   std::unique_ptr<MemoryBackend> backend;
   std::unique_ptr<BackendKvStore> store;
+};
+
+// Which backend each tier of a TierRig runs on (names of backend_names()).
+struct TierBackends {
+  std::string primary;
+  std::string ephemeral;
+  std::string backup;
+  static TierBackends all(const std::string& name) { return TierBackends{name, name, name}; }
+  std::string name() const {
+    if (primary == ephemeral && primary == backup) return primary;
+    return primary + "_" + ephemeral + "_" + backup;
+  }
+};
+
+// A BackendKvStore over a backend opened by name in dir: leveldb and sqlite on the SimEnv,
+// lmdb (which maps real files) under the real directory real_root. Aborts the test binary with
+// the open error if the backend does not open (every later call would need it).
+struct BackendStore {
+  BackendStore(const std::string& backend_name, Executor& executor, sim::SimEnv& env,
+               Clock& clock, const std::string& real_root, const std::string& dir)
+      : backend(open_or_die(backend_name, env, clock, real_root, dir)),
+        store(std::make_unique<BackendKvStore>(*backend, executor)) {}
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<BackendKvStore> store;
+
+ private:
+  static std::unique_ptr<Backend> open_or_die(const std::string& backend_name, sim::SimEnv& env,
+                                              Clock& clock, const std::string& real_root,
+                                              const std::string& dir) {
+    BackendOptions options;
+    options.env = &env;
+    options.clock = &clock;
+    options.dir = backend_name == "lmdb" ? real_root + dir : dir;
+    options.sync = true;
+    options.seed = 7;
+    Result<std::unique_ptr<Backend>> opened = open_backend(backend_name, options);
+    if (!opened.ok()) {
+      ADD_FAILURE() << "opening " << backend_name << " in " << options.dir << ": "
+                    << opened.status().to_string();
+      std::abort();
+    }
+    return std::move(*opened);
+  }
 };
 
 inline StoreKey skey(std::string primary, std::string secondary, std::string key) {
@@ -188,18 +235,30 @@ struct TierShape {
   }
 };
 
-// A TierStore over memory-backed tiers, each behind a FlakyKvStore. The start-up reconcile is
-// off unless the options ask for it, so call counts start at 0.
+// A backend-by-tier combination and a tier shape: one case of the contract matrix.
+struct TierCase {
+  TierBackends backends;
+  TierShape shape;
+  std::string name() const { return backends.name() + "_" + shape.name(); }
+};
+
+// A TierStore over three tiers (memory-backed unless backends says otherwise), each behind a
+// FlakyKvStore. The start-up reconcile is off unless the options ask for it, so call counts
+// start at 0. Every tier gets its own directory (/primary, /ephemeral, /backup) on one SimEnv
+// (lmdb: under one real temp dir).
 struct TierRig {
   explicit TierRig(uint64_t seed, TierShape shape, TierStoreOptions options = no_startup(),
-                   sim::SimExecutorOptions exec = {})
+                   sim::SimExecutorOptions exec = {},
+                   const TierBackends& backends = TierBackends::all("memory"))
       : sim(seed, exec),
-        primary_mem(sim.executor),
-        ephemeral_mem(sim.executor),
-        backup_mem(sim.executor),
-        primary(*primary_mem.store, sim.executor),
-        ephemeral(*ephemeral_mem.store, sim.executor),
-        backup(*backup_mem.store, sim.executor) {
+        env(sim.prng, sim.trace),
+        primary_raw(backends.primary, sim.executor, env, sim.clock, real_dir.path(), "/primary"),
+        ephemeral_raw(backends.ephemeral, sim.executor, env, sim.clock, real_dir.path(),
+                      "/ephemeral"),
+        backup_raw(backends.backup, sim.executor, env, sim.clock, real_dir.path(), "/backup"),
+        primary(*primary_raw.store, sim.executor),
+        ephemeral(*ephemeral_raw.store, sim.executor),
+        backup(*backup_raw.store, sim.executor) {
     options.backup_mode = shape.mode;
     TierStoreTiers tiers{&primary, shape.ephemeral ? &ephemeral : nullptr,
                          shape.backup ? &backup : nullptr};
@@ -223,8 +282,10 @@ struct TierRig {
   Executor& executor() { return sim.executor; }
 
   SimRig sim;
-  MemoryStore primary_mem, ephemeral_mem, backup_mem;
-  FlakyKvStore primary, ephemeral, backup;  // the raw tiers are *_mem.store
+  sim::SimEnv env;   // leveldb and sqlite tiers live here
+  TempDir real_dir;  // lmdb tiers live here (removed after the backends closed)
+  BackendStore primary_raw, ephemeral_raw, backup_raw;
+  FlakyKvStore primary, ephemeral, backup;  // the raw tiers are *_raw.store
   std::unique_ptr<TierStore> store;
 };
 

@@ -17,7 +17,7 @@ const TierShape kSync{false, true, BackupMode::kSync};
 
 StoreDump dump(TierRig& rig, BackendKvStore* store) { return rig.sync(dump_store(store)); }
 bool tiers_equal(TierRig& rig) {
-  return dump(rig, rig.primary_mem.store.get()) == dump(rig, rig.backup_mem.store.get());
+  return dump(rig, rig.primary_raw.store.get()) == dump(rig, rig.backup_raw.store.get());
 }
 
 TEST(TierStoreAsyncBackup, AcknowledgesAfterPrimaryAndReportsLagUntilTheMirrorCatchesUp) {
@@ -33,12 +33,12 @@ TEST(TierStoreAsyncBackup, AcknowledgesAfterPrimaryAndReportsLagUntilTheMirrorCa
   EXPECT_EQ(m.queue_depth, 4u);
   EXPECT_GE(m.oldest_pending_age_us, 5000u);
   EXPECT_EQ(rig.backup.applied.size(), 0u);
-  EXPECT_EQ(rig.sync(rig.backup_mem.store->list("a", "")).value().size(), 0u);
+  EXPECT_EQ(rig.sync(rig.backup_raw.store->list("a", "")).value().size(), 0u);
   EXPECT_FALSE(rig.store->idle());
   rig.backup.gate().open();
   rig.sync(rig.store->flush_backup());
   EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_EQ(rig.sync(rig.backup_mem.store->read(skey("a", "", "k0"))).value(), "v2");
+  EXPECT_EQ(rig.sync(rig.backup_raw.store->read(skey("a", "", "k0"))).value(), "v2");
   m = rig.store->metrics();
   EXPECT_EQ(m.queue_depth, 0u);
   EXPECT_EQ(m.oldest_pending_age_us, 0u);
@@ -104,8 +104,8 @@ TEST(TierStoreSyncBackup, AnOutageWindowIsReportedAndNothingIsHalfAcknowledged) 
     } else {
       ASSERT_TRUE(st.ok()) << st.to_string();
       acked.emplace_back(k, value);
-      EXPECT_EQ(rig.sync(rig.backup_mem.store->read(k)).value(), value);
-      EXPECT_EQ(rig.sync(rig.primary_mem.store->read(k)).value(), value);
+      EXPECT_EQ(rig.sync(rig.backup_raw.store->read(k)).value(), value);
+      EXPECT_EQ(rig.sync(rig.primary_raw.store->read(k)).value(), value);
     }
   }
   EXPECT_EQ(rig.store->metrics().backup_diverged, 4u);
@@ -135,7 +135,7 @@ TEST(TierStoreReconcile, StartUpReconcileMakesBackupEqualPrimaryAndDropsEphemera
 
 TEST(TierStoreReconcile, ReconcileRetriesUntilTheBackupHeals) {
   TierRig rig(6, kSync);
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->write(skey("x", "", "k"), "v")).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->write(skey("x", "", "k"), "v")).ok());
   rig.backup.fail_mutations = true;
   Status failed = rig.sync(rig.store->reconcile());
   EXPECT_TRUE(failed.is_unavailable());
@@ -154,18 +154,18 @@ TEST(TierStoreRestore, RestoreFromBackupRebuildsPrimaryAndVerifiesIt) {
     ASSERT_TRUE(rig.sync(rig.store->write(k, "v" + std::to_string(i))).ok());
   }
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "network_graph"), "g")).ok());
-  const StoreDump before = dump(rig, rig.primary_mem.store.get());
+  const StoreDump before = dump(rig, rig.primary_raw.store.get());
   // Disaster: primary loses keys, gains junk and has a changed value.
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->remove(skey("odd", "", "k1"), false)).ok());
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->remove(skey("even", "", "k2"), false)).ok());
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->write(skey("junk", "", "j"), "x")).ok());
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->write(skey("odd", "", "k3"), "changed")).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->remove(skey("odd", "", "k1"), false)).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->remove(skey("even", "", "k2"), false)).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->write(skey("junk", "", "j"), "x")).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->write(skey("odd", "", "k3"), "changed")).ok());
   ASSERT_TRUE(rig.sync(rig.store->restore_from_backup()).ok());
-  EXPECT_EQ(dump(rig, rig.primary_mem.store.get()), before);
+  EXPECT_EQ(dump(rig, rig.primary_raw.store.get()), before);
   EXPECT_EQ(rig.sync(rig.store->read(skey("", "", "network_graph"))).value(), "g");
   EXPECT_TRUE(rig.store->idle());
   // A primary that refuses writes makes restore fail, naming the primary.
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->remove(skey("odd", "", "k5"), false)).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->remove(skey("odd", "", "k5"), false)).ok());
   rig.primary.fail_mutations = true;
   Status failed = rig.sync(rig.store->restore_from_backup());
   EXPECT_FALSE(failed.ok());

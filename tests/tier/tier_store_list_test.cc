@@ -1,7 +1,10 @@
 // TierStore listing: the seed's shared-namespace bug (("", "") listing only ephemeral keys)
 // cannot come back, stale primary copies of ephemeral keys are hidden, an ephemeral outage only
 // affects namespaces that can hold ephemeral keys, page walks equal list() with every key once
-// (also under concurrent changes, RapidCheck), and malformed tokens are InvalidArgument.
+// (also under concurrent changes, RapidCheck on memory tiers), and malformed tokens are
+// InvalidArgument. The example tests run with every tier on each of memory, leveldb and sqlite
+// (SimEnv); lmdb joins them when TIERKV_LONG=1 is set (it fsyncs every write on the real disk:
+// ~14 s for this suite alone; the contract matrix in tier_store_test.cc covers lmdb's list()).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -16,6 +19,12 @@ namespace tierkv::testing {
 namespace {
 
 const TierShape kEphemeralAndBackup{true, true, BackupMode::kSync};
+
+// Each test runs with all three tiers on the backend named by the parameter.
+class TierStoreList : public ::testing::TestWithParam<std::string> {
+ protected:
+  static TierBackends backends() { return TierBackends::all(GetParam()); }
+};
 
 struct Walk {
   std::vector<std::vector<std::string>> pages;
@@ -54,8 +63,8 @@ std::vector<std::string> list(TierRig& rig, const std::string& p, const std::str
 
 // Regression for the seed's listing bug: with an ephemeral tier, ("", "") returned only the
 // ephemeral keys and durable keys of that shared namespace vanished from list and pages.
-TEST(TierStoreList, SharedRootNamespaceListsDurableAndEphemeralKeys) {
-  TierRig rig(1, kEphemeralAndBackup);
+TEST_P(TierStoreList, SharedRootNamespaceListsDurableAndEphemeralKeys) {
+  TierRig rig(1, kEphemeralAndBackup, TierRig::no_startup(), {}, backends());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "manager"), "m")).ok());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "network_graph"), "g")).ok());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "scorer"), "s")).ok());
@@ -67,11 +76,11 @@ TEST(TierStoreList, SharedRootNamespaceListsDurableAndEphemeralKeys) {
   EXPECT_EQ(sorted(w.all()), expected);
 }
 
-TEST(TierStoreList, StalePrimaryCopiesOfEphemeralKeysAreHidden) {
-  TierRig rig(2, kEphemeralAndBackup);
+TEST_P(TierStoreList, StalePrimaryCopiesOfEphemeralKeysAreHidden) {
+  TierRig rig(2, kEphemeralAndBackup, TierRig::no_startup(), {}, backends());
   // Left in primary by a configuration without an ephemeral tier.
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->write(skey("", "", "network_graph"), "old")).ok());
-  ASSERT_TRUE(rig.sync(rig.primary_mem.store->write(skey("", "", "scorer"), "old")).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->write(skey("", "", "network_graph"), "old")).ok());
+  ASSERT_TRUE(rig.sync(rig.primary_raw.store->write(skey("", "", "scorer"), "old")).ok());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "scorer"), "new")).ok());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "chan"), "c")).ok());
   EXPECT_EQ(list(rig, "", ""), (std::vector<std::string>{"chan", "scorer"}));
@@ -80,8 +89,8 @@ TEST(TierStoreList, StalePrimaryCopiesOfEphemeralKeysAreHidden) {
   EXPECT_TRUE(rig.sync(rig.store->read(skey("", "", "network_graph"))).status().is_not_found());
 }
 
-TEST(TierStoreList, AnEphemeralOutageOnlyAffectsNamespacesThatCanHoldEphemeralKeys) {
-  TierRig rig(3, kEphemeralAndBackup);
+TEST_P(TierStoreList, AnEphemeralOutageOnlyAffectsNamespacesThatCanHoldEphemeralKeys) {
+  TierRig rig(3, kEphemeralAndBackup, TierRig::no_startup(), {}, backends());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("payments", "", "p1"), "v")).ok());
   ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "manager"), "m")).ok());
   rig.ephemeral.fail_lists = true;
@@ -96,9 +105,9 @@ TEST(TierStoreList, AnEphemeralOutageOnlyAffectsNamespacesThatCanHoldEphemeralKe
   EXPECT_EQ(rig.backup.lists_seen + rig.backup.reads_seen, 0u);
 }
 
-TEST(TierStoreList, PagesConcatenateToListWithEphemeralKeysOnTheLastPages) {
+TEST_P(TierStoreList, PagesConcatenateToListWithEphemeralKeysOnTheLastPages) {
   for (int durable : {0, 1, 49, 50, 51, 120}) {
-    TierRig rig(4 + durable, kEphemeralAndBackup);
+    TierRig rig(4 + durable, kEphemeralAndBackup, TierRig::no_startup(), {}, backends());
     std::vector<std::string> expected{"network_graph", "scorer"};
     for (int i = 0; i < durable; ++i) {
       const std::string name = "k" + std::to_string(i);
@@ -121,11 +130,11 @@ TEST(TierStoreList, PagesConcatenateToListWithEphemeralKeysOnTheLastPages) {
   }
 }
 
-TEST(TierStoreList, ManyEphemeralKeysPageInTheEphemeralPhase) {
+TEST_P(TierStoreList, ManyEphemeralKeysPageInTheEphemeralPhase) {
   TierStoreOptions options = TierRig::no_startup();
   options.ephemeral_rules.clear();
   for (int i = 0; i < 70; ++i) options.ephemeral_rules.push_back({"cache", "", "e" + std::to_string(i)});
-  TierRig rig(5, kEphemeralAndBackup, options);
+  TierRig rig(5, kEphemeralAndBackup, options, {}, backends());
   std::vector<std::string> expected;
   for (int i = 0; i < 70; ++i) {
     ASSERT_TRUE(rig.sync(rig.store->write(skey("cache", "", "e" + std::to_string(i)), "v")).ok());
@@ -133,7 +142,7 @@ TEST(TierStoreList, ManyEphemeralKeysPageInTheEphemeralPhase) {
   }
   ASSERT_TRUE(rig.sync(rig.store->write(skey("cache", "", "durable"), "d")).ok());
   expected.push_back("durable");
-  EXPECT_EQ(rig.sync(rig.primary_mem.store->list("cache", "")).value(),
+  EXPECT_EQ(rig.sync(rig.primary_raw.store->list("cache", "")).value(),
             std::vector<std::string>{"durable"});
   Walk w = walk(rig, "cache", "");
   ASSERT_EQ(w.pages.size(), 2u);
@@ -142,8 +151,8 @@ TEST(TierStoreList, ManyEphemeralKeysPageInTheEphemeralPhase) {
   EXPECT_EQ(w.all().size(), expected.size());  // each once
 }
 
-TEST(TierStoreList, MalformedOrForeignTokensAreInvalidArgument) {
-  TierRig rig(6, kEphemeralAndBackup);
+TEST_P(TierStoreList, MalformedOrForeignTokensAreInvalidArgument) {
+  TierRig rig(6, kEphemeralAndBackup, TierRig::no_startup(), {}, backends());
   for (int i = 0; i < 60; ++i) {
     ASSERT_TRUE(rig.sync(rig.store->write(skey("", "", "k" + std::to_string(i)), "v")).ok());
     ASSERT_TRUE(rig.sync(rig.store->write(skey("other", "", "k" + std::to_string(i)), "v")).ok());
@@ -167,7 +176,7 @@ TEST(TierStoreList, MalformedOrForeignTokensAreInvalidArgument) {
   // An 'e' token is scoped to its namespace pair and refused where no ephemeral keys live.
   TierStoreOptions options = TierRig::no_startup();
   options.ephemeral_rules = {{"", std::nullopt, "scorer"}, {"other", std::nullopt, "e0"}};
-  TierRig eph(7, kEphemeralAndBackup, options);
+  TierRig eph(7, kEphemeralAndBackup, options, {}, backends());
   for (int i = 0; i < 50; ++i) {
     ASSERT_TRUE(eph.sync(eph.store->write(skey("", "", "k" + std::to_string(i)), "v")).ok());
   }
@@ -183,6 +192,19 @@ TEST(TierStoreList, MalformedOrForeignTokensAreInvalidArgument) {
   EXPECT_EQ(rest->keys, std::vector<std::string>{"scorer"});
   EXPECT_FALSE(rest->next_token.has_value());
 }
+
+std::vector<std::string> list_backends() {
+  std::vector<std::string> names;
+  for (const std::string& name : backend_names()) {
+    if (name != "lmdb" || long_tests()) names.push_back(name);
+  }
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBackend, TierStoreList, ::testing::ValuesIn(list_backends()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 // Random key sets (durable and ephemeral) and a page walk with random writes and removes
 // between pages: no key twice, every key present for the whole walk exactly once, and without

@@ -186,11 +186,11 @@ RC_GTEST_PROP(TierStoreModel, MatchesTheModelThroughRacesOutagesAndWalks, ()) {
   rig.backup.fail_mutations = false;
   rig.sync(rig.store->flush_backup());
   RC_ASSERT(rig.sync(rig.store->reconcile()).ok());
-  RC_ASSERT(rig.sync(dump_store(rig.backup_mem.store.get())) ==
-            rig.sync(dump_store(rig.primary_mem.store.get())));
+  RC_ASSERT(rig.sync(dump_store(rig.backup_raw.store.get())) ==
+            rig.sync(dump_store(rig.primary_raw.store.get())));
   if (shape.ephemeral) {  // routing: no ephemeral key ever reached primary or backup
     for (const char* name : {"network_graph", "scorer"}) {
-      RC_ASSERT(rig.sync(rig.primary_mem.store->read(skey("", "", name))).status().is_not_found());
+      RC_ASSERT(rig.sync(rig.primary_raw.store->read(skey("", "", name))).status().is_not_found());
     }
   }
   RC_ASSERT(rig.store->idle());

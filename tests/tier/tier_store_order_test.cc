@@ -1,7 +1,8 @@
-// TierStore call order and the per-key primary+backup pairing: a newer completed call is never
-// overwritten by an older one (also through the ephemeral tier and with a failing newer backup
-// write), the LDK reviewer's interleaving [w1_prim][w2_prim][w2_bck][w1_bck] cannot happen,
-// and random concurrent same-key writes leave backup applying exactly primary's sequence.
+// TierStore call order and the per-key primary+backup pairing, on tiers over every backend
+// (memory, leveldb, sqlite, lmdb): a newer completed call is never overwritten by an older one
+// (also through the ephemeral tier and with a failing newer backup write), the LDK reviewer's
+// interleaving [w1_prim][w2_prim][w2_bck][w1_bck] cannot happen, and random concurrent
+// same-key writes (memory tiers) leave backup applying exactly primary's sequence.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -17,9 +18,15 @@ namespace {
 const TierShape kSyncBackup{false, true, BackupMode::kSync};
 const TierShape kAll{true, true, BackupMode::kSync};
 
+// Each test runs with all three tiers on the backend named by the parameter.
+class TierStoreOrder : public ::testing::TestWithParam<std::string> {
+ protected:
+  static TierBackends backends() { return TierBackends::all(GetParam()); }
+};
+
 // Primary and backup (raw tiers) both hold value for k (nullopt = absent).
 void expect_both(TierRig& rig, const StoreKey& k, std::optional<std::string> value) {
-  for (BackendKvStore* tier : {rig.primary_mem.store.get(), rig.backup_mem.store.get()}) {
+  for (BackendKvStore* tier : {rig.primary_raw.store.get(), rig.backup_raw.store.get()}) {
     Result<std::string> held = rig.sync(tier->read(k));
     if (value) {
       EXPECT_TRUE(held.ok() && *held == *value) << held.status().to_string();
@@ -29,8 +36,8 @@ void expect_both(TierRig& rig, const StoreKey& k, std::optional<std::string> val
   }
 }
 
-TEST(TierStoreOrder, AnOlderWriteThatRunsAfterANewerOneIsSkipped) {
-  TierRig rig(1, kSyncBackup);
+TEST_P(TierStoreOrder, AnOlderWriteThatRunsAfterANewerOneIsSkipped) {
+  TierRig rig(1, kSyncBackup, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("order", "", "k");
   Task<Status> a = rig.store->write(k, "A");  // called first
   Task<Status> b = rig.store->write(k, "B");
@@ -44,8 +51,8 @@ TEST(TierStoreOrder, AnOlderWriteThatRunsAfterANewerOneIsSkipped) {
   EXPECT_EQ(rig.store->lock_table_size(), 0u);
 }
 
-TEST(TierStoreOrder, RemoveThenWriteTheWriteWinsWhicheverRunsFirst) {
-  TierRig rig(2, kSyncBackup);
+TEST_P(TierStoreOrder, RemoveThenWriteTheWriteWinsWhicheverRunsFirst) {
+  TierRig rig(2, kSyncBackup, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("order", "", "k");
   ASSERT_TRUE(rig.sync(rig.store->write(k, "old")).ok());
   Task<Status> r = rig.store->remove(k, false);
@@ -61,8 +68,8 @@ TEST(TierStoreOrder, RemoveThenWriteTheWriteWinsWhicheverRunsFirst) {
   EXPECT_TRUE(rig.store->idle());
 }
 
-TEST(TierStoreOrder, EphemeralWritesKeepCallOrderToo) {
-  TierRig rig(3, kAll);
+TEST_P(TierStoreOrder, EphemeralWritesKeepCallOrderToo) {
+  TierRig rig(3, kAll, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("", "", "scorer");
   Task<Status> a = rig.store->write(k, "A");
   Task<Status> b = rig.store->remove(k, false);
@@ -70,15 +77,15 @@ TEST(TierStoreOrder, EphemeralWritesKeepCallOrderToo) {
   ASSERT_TRUE(rig.sync(std::move(c)).ok());
   ASSERT_TRUE(rig.sync(std::move(a)).ok());
   ASSERT_TRUE(rig.sync(std::move(b)).ok());
-  EXPECT_EQ(rig.sync(rig.ephemeral_mem.store->read(k)).value(), "C");
+  EXPECT_EQ(rig.sync(rig.ephemeral_raw.store->read(k)).value(), "C");
   EXPECT_EQ(rig.store->metrics().stale_skipped, 2u);
   EXPECT_EQ(rig.primary.mutations_seen + rig.backup.mutations_seen, 0u);
 }
 
 // B (newer) fails on backup: the caller hears "backup", B did not complete, so the older A may
 // still apply, and then to both tiers: backup is never left older than primary.
-TEST(TierStoreOrder, AFailingNewerBackupWriteNamesTheBackupAndLeavesTiersEqual) {
-  TierRig rig(4, kSyncBackup);
+TEST_P(TierStoreOrder, AFailingNewerBackupWriteNamesTheBackupAndLeavesTiersEqual) {
+  TierRig rig(4, kSyncBackup, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("order", "", "k");
   Task<Status> a = rig.store->write(k, "A");
   Task<Status> b = rig.store->write(k, "B");
@@ -98,8 +105,8 @@ TEST(TierStoreOrder, AFailingNewerBackupWriteNamesTheBackupAndLeavesTiersEqual) 
   EXPECT_TRUE(rig.store->idle());
 }
 
-TEST(TierStoreOrder, AFailingPrimaryIsNamedAndNothingIsAcknowledged) {
-  TierRig rig(5, kSyncBackup);
+TEST_P(TierStoreOrder, AFailingPrimaryIsNamedAndNothingIsAcknowledged) {
+  TierRig rig(5, kSyncBackup, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("order", "", "k");
   rig.primary.fail_mutations = true;
   rig.backup.fail_mutations = true;
@@ -120,8 +127,8 @@ TEST(TierStoreOrder, AFailingPrimaryIsNamedAndNothingIsAcknowledged) {
 
 // The reviewer's interleaving: w1 has written primary and waits on backup; w2 must not reach
 // primary before w1's backup write finished.
-TEST(TierStoreOrder, ReviewerInterleavingW1PrimW2PrimW2BckW1BckIsImpossible) {
-  TierRig rig(6, kSyncBackup);
+TEST_P(TierStoreOrder, ReviewerInterleavingW1PrimW2PrimW2BckW1BckIsImpossible) {
+  TierRig rig(6, kSyncBackup, TierRig::no_startup(), {}, backends());
   const StoreKey k = skey("order", "", "k");
   rig.backup.gate().close();
   std::optional<Status> w1, w2;
@@ -149,6 +156,11 @@ TEST(TierStoreOrder, ReviewerInterleavingW1PrimW2PrimW2BckW1BckIsImpossible) {
   EXPECT_EQ(rig.store->pending_call_keys(), 0u);
 }
 
+INSTANTIATE_TEST_SUITE_P(EveryBackend, TierStoreOrder, ::testing::ValuesIn(backend_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
 // Random same-key writes and removes with random latencies: per key, backup applies exactly
 // the sequence primary applied, tiers end equal, and the store ends idle.
 RC_GTEST_PROP(TierStoreOrderProperty, BackupAppliesPrimarysSequencePerKey, ()) {
@@ -172,8 +184,8 @@ RC_GTEST_PROP(TierStoreOrderProperty, BackupAppliesPrimarysSequencePerKey, ()) {
   for (const auto& [key, value] : rig.primary.applied) by_key_primary[key].push_back(value);
   for (const auto& [key, value] : rig.backup.applied) by_key_backup[key].push_back(value);
   RC_ASSERT(by_key_primary == by_key_backup);
-  RC_ASSERT(rig.sync(dump_store(rig.backup_mem.store.get())) ==
-            rig.sync(dump_store(rig.primary_mem.store.get())));
+  RC_ASSERT(rig.sync(dump_store(rig.backup_raw.store.get())) ==
+            rig.sync(dump_store(rig.primary_raw.store.get())));
   // The last call on each key decides its value (call order, whatever ran first).
   std::map<std::string, std::optional<std::string>> last;
   for (size_t i = 0; i < ops.size(); ++i) {

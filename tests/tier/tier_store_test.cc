@@ -1,6 +1,8 @@
-// TierStore: the LDK contract checks on every tier combination (validation before any tier is
-// touched, round trip, list, remove, 120-byte parts, unknown namespace), routing of ephemeral
-// keys, and the lock table / call-order table emptying once idle.
+// TierStore: the LDK contract checks on every tier combination over every backend (validation
+// before any tier is touched, round trip, list, remove, 120-byte parts, unknown namespace),
+// routing of ephemeral keys, CAS and batches, and the lock table / call-order table emptying
+// once idle. The matrix: every tier shape on memory, leveldb, sqlite (on SimEnv) and lmdb (in a
+// real temp dir), plus a mixed-backend rig.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,9 +13,9 @@
 namespace tierkv::testing {
 namespace {
 
-class TierContract : public ::testing::TestWithParam<TierShape> {
+class TierContract : public ::testing::TestWithParam<TierCase> {
  protected:
-  TierRig rig{11, GetParam()};
+  TierRig rig{11, GetParam().shape, TierRig::no_startup(), {}, GetParam().backends};
   TierStore& store = *rig.store;
 
   Status write(const StoreKey& k, std::string v) { return rig.sync(store.write(k, std::move(v))); }
@@ -78,9 +80,9 @@ TEST_P(TierContract, RoundTripListRemoveWith120BytePartsAndUnknownNamespace) {
   EXPECT_TRUE(rig.sync(store.remove(other, true)).ok());  // removing a missing key succeeds
   EXPECT_TRUE(list("payments", "channels").empty());
   expect_idle();
-  if (GetParam().backup) {  // backup holds exactly what primary holds
-    EXPECT_EQ(rig.sync(dump_store(rig.backup_mem.store.get())),
-              rig.sync(dump_store(rig.primary_mem.store.get())));
+  if (GetParam().shape.backup) {  // backup holds exactly what primary holds
+    EXPECT_EQ(rig.sync(dump_store(rig.backup_raw.store.get())),
+              rig.sync(dump_store(rig.primary_raw.store.get())));
   }
 }
 
@@ -94,19 +96,19 @@ TEST_P(TierContract, EphemeralKeysGoOnlyToTheEphemeralTierWhenThereIsOne) {
   EXPECT_EQ(read(graph).value(), "g");
   EXPECT_EQ(read(scorer).value(), "s");
   expect_idle();
-  BackendKvStore& primary = *rig.primary_mem.store;
-  if (GetParam().ephemeral) {
+  BackendKvStore& primary = *rig.primary_raw.store;
+  if (GetParam().shape.ephemeral) {
     EXPECT_TRUE(rig.sync(primary.read(graph)).status().is_not_found());
     EXPECT_TRUE(rig.sync(primary.read(scorer)).status().is_not_found());
-    EXPECT_TRUE(rig.sync(rig.backup_mem.store->read(graph)).status().is_not_found());
-    EXPECT_EQ(rig.sync(rig.ephemeral_mem.store->read(graph)).value(), "g");
-    EXPECT_TRUE(rig.sync(rig.ephemeral_mem.store->read(durable)).status().is_not_found());
+    EXPECT_TRUE(rig.sync(rig.backup_raw.store->read(graph)).status().is_not_found());
+    EXPECT_EQ(rig.sync(rig.ephemeral_raw.store->read(graph)).value(), "g");
+    EXPECT_TRUE(rig.sync(rig.ephemeral_raw.store->read(durable)).status().is_not_found());
   } else {  // without an ephemeral tier they are ordinary durable keys
     EXPECT_EQ(rig.sync(primary.read(graph)).value(), "g");
   }
   EXPECT_EQ(rig.sync(primary.read(durable)).value(), "m");
-  if (GetParam().backup) {
-    EXPECT_EQ(rig.sync(rig.backup_mem.store->read(durable)).value(), "m");
+  if (GetParam().shape.backup) {
+    EXPECT_EQ(rig.sync(rig.backup_raw.store->read(durable)).value(), "m");
   }
   // Reads and lists never consult the backup.
   EXPECT_EQ(rig.backup.reads_seen + rig.backup.lists_seen, 0u);
@@ -138,28 +140,39 @@ TEST_P(TierContract, CompareAndSwapAndBatchesPassThroughAndMirrorToBackup) {
   ASSERT_TRUE(applied.status.ok()) << applied.status.to_string();
   EXPECT_EQ(read(a).value(), "A");
   EXPECT_TRUE(read(k).status().is_not_found());
-  if (GetParam().ephemeral) {
+  if (GetParam().shape.ephemeral) {
     AtomicResult mixed = rig.sync(store.write_atomic(
         {AtomicOp{a, "x", std::nullopt}, AtomicOp{skey("", "", "scorer"), "s", std::nullopt}}));
     EXPECT_TRUE(mixed.status.is_not_supported()) << mixed.status.to_string();
     EXPECT_NE(mixed.status.message().find("ephemeral"), std::string::npos);
   }
   expect_idle();
-  if (GetParam().backup) {
-    EXPECT_EQ(rig.sync(dump_store(rig.backup_mem.store.get())),
-              rig.sync(dump_store(rig.primary_mem.store.get())));
+  if (GetParam().shape.backup) {
+    EXPECT_EQ(rig.sync(dump_store(rig.backup_raw.store.get())),
+              rig.sync(dump_store(rig.primary_raw.store.get())));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryCombination, TierContract,
-    ::testing::Values(TierShape{false, false, BackupMode::kSync},
-                      TierShape{true, false, BackupMode::kSync},
-                      TierShape{false, true, BackupMode::kSync},
-                      TierShape{false, true, BackupMode::kAsync},
-                      TierShape{true, true, BackupMode::kSync},
-                      TierShape{true, true, BackupMode::kAsync}),
-    [](const ::testing::TestParamInfo<TierShape>& info) { return info.param.name(); });
+std::vector<TierCase> every_case() {
+  const std::vector<TierShape> shapes = {
+      TierShape{false, false, BackupMode::kSync}, TierShape{true, false, BackupMode::kSync},
+      TierShape{false, true, BackupMode::kSync},  TierShape{false, true, BackupMode::kAsync},
+      TierShape{true, true, BackupMode::kSync},   TierShape{true, true, BackupMode::kAsync}};
+  std::vector<TierCase> cases;
+  for (const std::string& backend : backend_names()) {
+    for (const TierShape& shape : shapes) cases.push_back({TierBackends::all(backend), shape});
+  }
+  // A realistic mix: LSM primary, B-tree backup, in-memory ephemeral tier.
+  cases.push_back({TierBackends{"leveldb", "memory", "lmdb"}, shapes[4]});
+  cases.push_back({TierBackends{"sqlite", "memory", "leveldb"}, shapes[5]});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBackendAndCombination, TierContract,
+                         ::testing::ValuesIn(every_case()),
+                         [](const ::testing::TestParamInfo<TierCase>& info) {
+                           return info.param.name();
+                         });
 
 // A store whose tiers cannot do CAS answers NotSupported naming the tier.
 TEST(TierStoreCapabilities, CasOnATierWithoutItIsRefusedNamingTheTier) {
