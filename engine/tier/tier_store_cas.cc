@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cassert>
 #include <set>
+#include <span>
 #include <utility>
 
 #include "engine/tier/backend_kv_store.h"
@@ -14,16 +15,42 @@ namespace {
 
 using tier_detail::Shared;
 
-// After primary applied a conditional write that the backup could not follow.
-Status note_backup_failure(const std::shared_ptr<Shared>& s, const Status& backup) {
+void count_primary_failure(Shared& s, const Status& st) {
+  if (!st.is_conflict() && !st.is_not_supported()) ++s.metrics.primary_failures;
+}
+
+// The one tail of every applied conditional write (CAS or batch), after the tier owning keys
+// applied it: completes the keys' call-order tickets (older pending writes of them are now
+// stale), counts the write, and for durable keys in async mode queues them for the mirror.
+// Returns true when the caller must now write the result to backup itself (sync mode with a
+// backup) and pass that write's status to backup_written().
+bool settle_applied(const std::shared_ptr<Shared>& s, std::span<const CallOrder::Ticket> tickets,
+                    std::span<const StoreKey> keys, bool ephemeral) {
+  for (const CallOrder::Ticket& ticket : tickets) s->call_order.complete(ticket);
+  if (ephemeral) {
+    ++s->metrics.ephemeral_writes;
+    return false;
+  }
+  ++s->metrics.primary_writes;
+  if (s->tiers.backup == nullptr) return false;
+  if (s->async_backup()) {
+    for (const StoreKey& key : keys) tier_detail::enqueue_mirror(s, key);
+    return false;
+  }
+  return true;
+}
+
+// Counts the sync backup write of an applied conditional write. A failure means the tiers now
+// disagree: counted as diverged, repaired by a reconcile (requested here), and named.
+Status backup_written(const std::shared_ptr<Shared>& s, const Status& backed) {
+  if (backed.ok()) {
+    ++s->metrics.backup_writes;
+    return backed;
+  }
   ++s->metrics.backup_failures;
   ++s->metrics.backup_diverged;
   tier_detail::request_reconcile(s);
-  return backup.with_context("backup (primary already applied it)");
-}
-
-void count_primary_failure(Shared& s, const Status& st) {
-  if (!st.is_conflict() && !st.is_not_supported()) ++s.metrics.primary_failures;
+  return backed.with_context("backup (primary already applied it)");
 }
 
 Task<Result<uint64_t>> cas_locked(std::shared_ptr<Shared> s, StoreKey key, uint64_t expected,
@@ -38,20 +65,9 @@ Task<Result<uint64_t>> cas_locked(std::shared_ptr<Shared> s, StoreKey key, uint6
     co_return r.status().with_context(ephemeral ? "ephemeral tier" : "primary tier")
         .with_context(what);
   }
-  s->call_order.complete(ticket);  // older pending writes of the key are now stale
-  if (ephemeral) {
-    ++s->metrics.ephemeral_writes;
-    co_return r;
-  }
-  ++s->metrics.primary_writes;
-  if (s->tiers.backup == nullptr) co_return r;
-  if (s->async_backup()) {
-    tier_detail::enqueue_mirror(s, key);
-    co_return r;
-  }
-  Status backed = co_await s->tiers.backup->write(key, std::move(value));
-  if (!backed.ok()) co_return note_backup_failure(s, backed).with_context(what);
-  ++s->metrics.backup_writes;
+  if (!settle_applied(s, std::span(&ticket, 1), std::span(&key, 1), ephemeral)) co_return r;
+  Status backed = backup_written(s, co_await s->tiers.backup->write(key, std::move(value)));
+  if (!backed.ok()) co_return backed.with_context(what);
   co_return r;
 }
 
@@ -81,22 +97,12 @@ Task<AtomicResult> atomic_locked(std::shared_ptr<Shared> s, std::vector<AtomicOp
                                                : "write_atomic on the primary tier");
     co_return r;
   }
-  for (const CallOrder::Ticket& ticket : tickets) s->call_order.complete(ticket);
-  if (ephemeral) {
-    ++s->metrics.ephemeral_writes;
-    co_return r;
-  }
-  ++s->metrics.primary_writes;
-  if (s->tiers.backup == nullptr) co_return r;
-  if (s->async_backup()) {
-    for (const AtomicOp& op : ops) tier_detail::enqueue_mirror(s, op.key);
-    co_return r;
-  }
-  Status backed = co_await mirror_batch(s, std::move(ops));
-  if (!backed.ok()) {
-    co_return AtomicResult{note_backup_failure(s, backed).with_context("write_atomic"), {}};
-  }
-  ++s->metrics.backup_writes;
+  std::vector<StoreKey> keys;
+  keys.reserve(ops.size());
+  for (const AtomicOp& op : ops) keys.push_back(op.key);
+  if (!settle_applied(s, tickets, keys, ephemeral)) co_return r;
+  Status backed = backup_written(s, co_await mirror_batch(s, std::move(ops)));
+  if (!backed.ok()) co_return AtomicResult{backed.with_context("write_atomic"), {}};
   co_return r;
 }
 
