@@ -2,10 +2,14 @@
 
 #include <openssl/evp.h>
 
+#include <bit>
 #include <cassert>
+#include <cstring>
 #include <memory>
+#include <vector>
 
 #include "engine/core/coding.h"
+#include "engine/core/crc32c.h"
 
 namespace tierkv {
 namespace {
@@ -15,41 +19,97 @@ struct MdCtxDeleter {
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
+// OpenSSL 3 resolves a digest named by EVP_shake256() & co. through its provider table on every
+// EVP_DigestInit_ex ("implicit fetch"), which costs more than hashing a short element. Both
+// algorithms are fetched once per process (never freed: they live as long as the library) and
+// each thread reuses one context, which EVP_DigestInit_ex fully resets. Same algorithms, same
+// bytes out: only the lookups are gone.
+const EVP_MD* fetched(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  assert(md != nullptr && "OpenSSL lacks a digest LtHash needs");
+  return md;
+}
+
+const EVP_MD* shake256() {
+  static const EVP_MD* const kMd = fetched("SHAKE256");
+  return kMd;
+}
+
+const EVP_MD* blake2s256() {
+  static const EVP_MD* const kMd = fetched("BLAKE2S-256");
+  return kMd;
+}
+
+EVP_MD_CTX* thread_context() {
+  thread_local MdCtx ctx(EVP_MD_CTX_new());
+  assert(ctx != nullptr);
+  return ctx.get();
+}
+
 // Runs md over data into out (out_bytes long; for an XOF, the requested output length).
 // OpenSSL failures here mean a broken installation, not bad input: they are fatal.
 void digest(const EVP_MD* md, std::string_view data, unsigned char* out, size_t out_bytes,
             bool xof) {
-  MdCtx ctx(EVP_MD_CTX_new());
-  assert(ctx != nullptr);
-  int ok = EVP_DigestInit_ex(ctx.get(), md, nullptr);
+  EVP_MD_CTX* ctx = thread_context();
+  int ok = EVP_DigestInit_ex(ctx, md, nullptr);
   assert(ok == 1);
-  ok = EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+  ok = EVP_DigestUpdate(ctx, data.data(), data.size());
   assert(ok == 1);
   if (xof) {
-    ok = EVP_DigestFinalXOF(ctx.get(), out, out_bytes);
+    ok = EVP_DigestFinalXOF(ctx, out, out_bytes);
   } else {
     unsigned int written = 0;
-    ok = EVP_DigestFinal_ex(ctx.get(), out, &written);
+    ok = EVP_DigestFinal_ex(ctx, out, &written);
     assert(written == out_bytes);
   }
   assert(ok == 1);
   (void)ok;
 }
 
+// Element hashes are memoised per thread in a direct-mapped cache indexed by the CRC32C of the
+// element's encoding; a slot is used only when its stored encoding equals the element's, so a
+// hit returns exactly the bytes SHAKE-256 would. A write mixes out the value an earlier write
+// mixed in, and a primary and its backup hash the same elements: most lookups hit.
+struct ElementCache {
+  static constexpr size_t kSlots = 256;  // 256 x ~2 KiB per thread that hashes
+  struct Slot {
+    std::string encoded;
+    LtHash hash;
+    bool used = false;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+};
+
 }  // namespace
 
-LtHash LtHash::of_element(std::string_view key, std::string_view value) {
-  std::string encoded;
-  encoded.reserve(8 + key.size() + value.size());
+const LtHash& LtHash::cached_element(std::string_view key, std::string_view value) {
+  thread_local ElementCache cache;
+  thread_local std::string encoded;  // reused: no allocation per element once warm
+  encoded.clear();
   put_length_prefixed(&encoded, key);
   put_length_prefixed(&encoded, value);
+  ElementCache::Slot& slot = cache.slots[crc32c::value(encoded) % ElementCache::kSlots];
+  if (slot.used && slot.encoded == encoded) return slot.hash;
   std::array<unsigned char, kSerializedBytes> out;
-  digest(EVP_shake256(), encoded, out.data(), out.size(), /*xof=*/true);
-  LtHash hash;
-  for (size_t i = 0; i < kLaneCount; ++i) {
-    hash.lanes_[i] = static_cast<uint16_t>(out[2 * i] | (out[2 * i + 1] << 8));
+  digest(shake256(), encoded, out.data(), out.size(), /*xof=*/true);
+  slot.hash.set_lanes_le(out.data());
+  slot.encoded = encoded;
+  slot.used = true;
+  return slot.hash;
+}
+
+LtHash LtHash::of_element(std::string_view key, std::string_view value) {
+  return cached_element(key, value);
+}
+
+void LtHash::set_lanes_le(const unsigned char* bytes) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(lanes_.data(), bytes, kSerializedBytes);
+  } else {
+    for (size_t i = 0; i < kLaneCount; ++i) {
+      lanes_[i] = static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8));
+    }
   }
-  return hash;
 }
 
 void LtHash::mix_in(const LtHash& other) {
@@ -79,9 +139,13 @@ bool LtHash::is_identity() const {
 
 std::string LtHash::serialize() const {
   std::string out(kSerializedBytes, '\0');
-  for (size_t i = 0; i < kLaneCount; ++i) {
-    out[2 * i] = static_cast<char>(lanes_[i] & 0xff);
-    out[2 * i + 1] = static_cast<char>(lanes_[i] >> 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out.data(), lanes_.data(), kSerializedBytes);
+  } else {
+    for (size_t i = 0; i < kLaneCount; ++i) {
+      out[2 * i] = static_cast<char>(lanes_[i] & 0xff);
+      out[2 * i + 1] = static_cast<char>(lanes_[i] >> 8);
+    }
   }
   return out;
 }
@@ -93,16 +157,13 @@ Result<LtHash> LtHash::deserialize(std::string_view bytes, std::string_view what
                               std::to_string(kSerializedBytes));
   }
   LtHash hash;
-  for (size_t i = 0; i < kLaneCount; ++i) {
-    hash.lanes_[i] = static_cast<uint16_t>(static_cast<unsigned char>(bytes[2 * i]) |
-                                           (static_cast<unsigned char>(bytes[2 * i + 1]) << 8));
-  }
+  hash.set_lanes_le(reinterpret_cast<const unsigned char*>(bytes.data()));
   return hash;
 }
 
 std::string LtHash::checksum() const {
   std::string out(kChecksumBytes, '\0');
-  digest(EVP_blake2s256(), serialize(), reinterpret_cast<unsigned char*>(out.data()), out.size(),
+  digest(blake2s256(), serialize(), reinterpret_cast<unsigned char*>(out.data()), out.size(),
          /*xof=*/false);
   return out;
 }

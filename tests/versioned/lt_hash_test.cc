@@ -66,6 +66,25 @@ TEST(LtHashTest, ChecksumTracksTheState) {
   EXPECT_EQ(a.checksum_hex().size(), 2 * LtHash::kChecksumBytes);
 }
 
+// The hash is persisted (WAL records, snapshot manifests) and compared across versions of
+// tierkv, so its bytes are fixed. Reference values computed independently from the spec in
+// lt_hash.h with Python's hashlib (shake_256 over fixed32(len) key fixed32(len) value, 2048
+// bytes read as little-endian u16 lanes; checksum = blake2s-256 of the serialized lanes).
+TEST(LtHashTest, ElementHashAndChecksumMatchReferenceBytes) {
+  const LtHash element = LtHash::of_element("key", "value");
+  EXPECT_EQ(element.lane(0), 23632);
+  EXPECT_EQ(element.lane(1), 12313);
+  EXPECT_EQ(element.lane(2), 8502);
+  EXPECT_EQ(element.lane(3), 21528);
+  EXPECT_EQ(element.lane(1020), 32287);
+  EXPECT_EQ(element.lane(1023), 23561);
+  const LtHash empty = LtHash::of_element("", "");
+  EXPECT_EQ(empty.lane(0), 37137);
+  EXPECT_EQ(empty.lane(3), 2311);
+  EXPECT_EQ(hash_of({{"key", "value"}, {"k2", "v2"}}).checksum_hex(),
+            "81dedf58c9a1d0de591962746274c9d3788e6062b9bd15a700bc0103cc4b5667");
+}
+
 RC_GTEST_PROP(LtHashProperty, OrderIndependent, (std::vector<Element> elements)) {
   const LtHash forward = hash_of(elements);
   std::vector<Element> reversed(elements.rbegin(), elements.rend());
