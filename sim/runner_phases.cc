@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "sim/runner_observer.h"
 #include "sim/workload.h"
 
 namespace tierkv::sim {
@@ -240,6 +241,9 @@ bool Run::restart(bool scheduled_crash) {
                                       (torn ? " (torn tails)" : "") +
                                       (drop_dir_ops ? " (unsynced dir entries dropped)" : "") +
                                       (wiped ? " (ephemeral wiped)" : ""));
+  if (RunObserver* observer = current_run_observer()) {
+    observer->crashed(clock_.now_us(), scheduled_crash, result_.stats);
+  }
   return reopen(version_before, wiped);
 }
 
@@ -258,6 +262,9 @@ bool Run::reopen(uint64_t version_before, bool wiped) {
       world_ = std::move(world).value();
       env_fault_since_restart_ = false;
       check_after_recovery(version_before, wiped);
+      if (RunObserver* observer = current_run_observer()) {
+        observer->recovered(clock_.now_us(), result_.stats);
+      }
       return !aborted_;
     }
     last = world.status();

@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "sim/runner_observer.h"
 #include "sim/workload.h"
 
 namespace tierkv::sim {
@@ -21,6 +22,10 @@ void finish(const ClientContext& c, uint64_t op_index, const Status& status) {
     ++c.stats->ops_acknowledged;
   } else {
     ++c.stats->ops_failed;
+  }
+  if (RunObserver* observer = current_run_observer()) {
+    observer->op_finished(op_index, c.scenario->ops[op_index], status.code(),
+                          !dead(c), now_us(c), *c.stats);
   }
 }
 
@@ -160,6 +165,7 @@ Task<void> do_overlay(ClientContext c, uint64_t index) {
 Task<void> execute_op(ClientContext c, uint64_t index) {
   const Op& op = c.scenario->ops[index];
   ++c.stats->ops_issued;
+  if (RunObserver* observer = current_run_observer()) observer->op_started(index, op, now_us(c));
   switch (op.kind) {
     case OpKind::kRead: co_await do_read(c, index); break;
     case OpKind::kWrite:
