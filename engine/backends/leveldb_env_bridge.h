@@ -4,6 +4,9 @@
 // Promises:
 //   - Files, directories, locks, renames and sizes go through the tierkv Env only. Writable
 //     files buffer appends (64 KiB) and write them on Flush/Sync/Close, like LevelDB's POSIX Env.
+//   - Random-access (table) files are read through Env::map_read_only, up to 1000 at once like
+//     LevelDB's POSIX Env; past that, or on an Env that answers NotSupported (SimEnv: every read
+//     stays visible to its fault hook and trace), through File::read_at.
 //   - Syncing a MANIFEST-* file also sync_dir()s its directory first (LevelDB has no
 //     directory-sync call; its POSIX Env does the same), so a new MANIFEST's entry is durable.
 //     Beyond POSIX LevelDB: the first Sync of any file also sync_dir()s its directory, because
@@ -19,6 +22,7 @@
 // reads are serialised internally because tierkv File objects are not thread-safe).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -78,6 +82,11 @@ class LevelDbEnvBridge final : public leveldb::EnvWrapper {
 
   tierkv::Env* env_;
   Clock* clock_;
+  // Table files read through Env::map_read_only, at most kMappedFilesMax at once (LevelDB's
+  // own limit); the rest, and every file on an Env that cannot map, use File::read_at.
+  static constexpr int kMappedFilesMax = 1000;
+  std::atomic<int> mappings_left_{kMappedFilesMax};
+  std::atomic<bool> mapping_supported_{true};
   mutable std::mutex queue_mutex_;
   std::deque<std::pair<void (*)(void*), void*>> queue_;  // guarded by queue_mutex_
   uint64_t sleep_requests_ = 0;

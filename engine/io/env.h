@@ -8,7 +8,9 @@
 //
 // Durability contract (what a power cut keeps), which SimEnv enforces and PosixEnv inherits
 // from the OS:
-//   - File data written by append/write_at is durable only after File::sync() returns OK.
+//   - File data written by append/write_at is durable only after File::sync() returns OK,
+//     together with the file size needed to read it back (fdatasync(2) semantics: timestamps
+//     and other metadata not needed to read the data back are not promised).
 //   - A creation, rename, link or removal of a directory entry is durable only after
 //     sync_dir() of the directory holding the entry returns OK.
 //   - rename() atomically replaces the destination: after a crash the name refers to the old
@@ -49,7 +51,9 @@ class File {
   // many were read: fewer than n only at end of file, 0 at or past it.
   virtual Result<size_t> read_at(uint64_t offset, size_t n, char* scratch) = 0;
 
-  // Makes every byte written so far durable (fsync). Not the directory entry: see sync_dir.
+  // Makes every byte written so far, and the file's size (also after truncate), durable:
+  // after a power cut a reader sees at least this size and these bytes. Not timestamps, and
+  // not the directory entry of a new or renamed file: see sync_dir.
   virtual Status sync() = 0;
 
   // Sets the file's size; data past it is gone. Durable after sync().
@@ -62,6 +66,14 @@ class File {
 
   // The path this file was opened with (for error messages).
   virtual const std::string& path() const = 0;
+};
+
+// A read-only view of a whole file's bytes, from Env::map_read_only. Valid until destroyed.
+// Thread-safety: bytes() may be read from several threads at once.
+class ReadOnlyMapping {
+ public:
+  virtual ~ReadOnlyMapping() = default;
+  virtual std::string_view bytes() const = 0;
 };
 
 // A held advisory lock; released when destroyed.
@@ -105,6 +117,18 @@ class Env {
   virtual bool dir_exists(const std::string& path) = 0;
 
   virtual Result<uint64_t> file_size(const std::string& path) = 0;
+
+  // Maps an existing file read-only into memory, for random reads of an immutable file (e.g.
+  // LevelDB's table files) with neither a system call nor a copy per read. The view has the
+  // file's size at the time of the call.
+  // REQUIRES: nobody writes to or truncates the file while the mapping lives (touching a page
+  // cut off by a truncation kills the process with SIGBUS). Removing or renaming it is fine.
+  // Returns NotSupported where the Env does not map files: the default, and SimEnv, whose
+  // reads must go through File::read_at so that fault hooks and the trace see them. Callers
+  // fall back to open_file + read_at then.
+  virtual Result<std::unique_ptr<ReadOnlyMapping>> map_read_only(const std::string& path) {
+    return Status::not_supported("map " + path + ": this Env does not map files");
+  }
 };
 
 }  // namespace tierkv

@@ -2,8 +2,9 @@
 // SimEnv).
 //
 // What it promises beyond env.h:
-//   - File::sync() is fsync(2), not fdatasync: a size change (append, truncate) is metadata
-//     that fdatasync may skip on some file systems.
+//   - File::sync() is fdatasync(2): the data and the size needed to read it back (also after
+//     truncate) are durable, timestamps are not (env.h's contract; LevelDB's and SQLite's own
+//     POSIX layers sync the same way).
 //   - sync_dir() opens the directory O_RDONLY|O_DIRECTORY and fsyncs it, which is what makes
 //     entry creations, renames, links and removals durable on Linux.
 //   - append() writes at the end of the file as tracked by this File object (the file's size
@@ -12,6 +13,8 @@
 //     (device, inode) in a process-wide set, so a second lock_file() of the same file in this
 //     process is Busy whatever the spelling of its path, as is one from another process.
 //     The lock is released (and the path forgotten) when the FileLock is destroyed.
+//   - map_read_only() is mmap(2) PROT_READ, MAP_SHARED of the whole file (an empty file maps
+//     to an empty view); the descriptor is closed at once, so a mapping holds no descriptor.
 //   - EINTR is retried. Failures are IOError (ENOSPC/EDQUOT: NoSpace; ENOENT: NotFound) with a
 //     message naming the operation, the path and strerror(errno).
 //
@@ -40,6 +43,7 @@ class PosixEnv final : public Env {
   bool file_exists(const std::string& path) override;
   bool dir_exists(const std::string& path) override;
   Result<uint64_t> file_size(const std::string& path) override;
+  Result<std::unique_ptr<ReadOnlyMapping>> map_read_only(const std::string& path) override;
 };
 
 // The Status for a failed system call: NoSpace for ENOSPC/EDQUOT, NotFound for ENOENT,

@@ -1,6 +1,7 @@
 // FailingEnv (test helper): forwards to any Env, and once armed fails the n-th file write
 // (append or write_at) from then on and every later write, until disarmed, like a disk that
-// died in the middle of a batch. Works over PosixEnv and SimEnv alike.
+// died in the middle of a batch. Works over PosixEnv and SimEnv alike. Read-only mappings are
+// forwarded (and counted), so LevelDB's mapped table reads run on PosixEnv under it too.
 #pragma once
 
 #include <cstdint>
@@ -54,12 +55,19 @@ class FailingEnv final : public Env {
   bool file_exists(const std::string& path) override { return base_->file_exists(path); }
   bool dir_exists(const std::string& path) override { return base_->dir_exists(path); }
   Result<uint64_t> file_size(const std::string& path) override { return base_->file_size(path); }
+  Result<std::unique_ptr<ReadOnlyMapping>> map_read_only(const std::string& path) override {
+    ++map_calls_;
+    return base_->map_read_only(path);
+  }
+  // How many map_read_only calls reached this Env (mapped or refused).
+  uint64_t map_calls() const { return map_calls_; }
 
  private:
   Env* base_;
   bool armed_ = false;
   uint64_t writes_until_failure_ = 0;
   uint64_t failed_writes_ = 0;
+  uint64_t map_calls_ = 0;
 };
 
 class FailingFile final : public File {

@@ -270,6 +270,24 @@ TEST_P(EnvContractTest, SyncAndSyncDirSucceedAndSyncDirOfAMissingDirFailsNamingI
   EXPECT_NE(s.message().find(path("no-such-dir")), std::string::npos) << s.message();
 }
 
+// LevelDbEnvBridge relies on this split: PosixEnv maps (no syscall per table read), SimEnv says
+// NotSupported so that every simulated read passes its fault hook and trace.
+TEST_P(EnvContractTest, MapReadOnlyShowsTheFileOrIsNotSupportedNamingIt) {
+  auto file = open(path("table"), OpenMode::kCreate);
+  ASSERT_NE(file, nullptr);
+  ASSERT_TRUE(file->append("immutable bytes").ok());
+  ASSERT_TRUE(file->sync().ok());
+  auto mapping = env().map_read_only(path("table"));
+  if (GetParam() == "sim") {
+    ASSERT_FALSE(mapping.ok());
+    EXPECT_TRUE(mapping.status().is_not_supported()) << mapping.status().to_string();
+    EXPECT_NE(mapping.status().message().find(path("table")), std::string::npos);
+    return;
+  }
+  ASSERT_TRUE(mapping.ok()) << mapping.status().to_string();
+  EXPECT_EQ((*mapping)->bytes(), "immutable bytes");
+}
+
 INSTANTIATE_TEST_SUITE_P(Envs, EnvContractTest, ::testing::Values("posix", "sim"),
                          [](const auto& info) { return info.param; });
 

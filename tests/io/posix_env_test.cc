@@ -93,5 +93,32 @@ TEST_F(PosixEnvTest, DataWrittenThroughOneFileIsSeenByAnotherOpen) {
   EXPECT_EQ(*read_file_to_string(env_, root_ + "/f"), "abcde");
 }
 
+TEST_F(PosixEnvTest, AMappingShowsTheWholeFileAndOutlivesItsRemoval) {
+  const std::string data(3 * 4096 + 17, 'q');  // several pages, the last one partial
+  ASSERT_TRUE(write_file_atomically(env_, root_ + "/t.ldb", data).ok());
+  auto mapping = env_.map_read_only(root_ + "/t.ldb");
+  ASSERT_TRUE(mapping.ok()) << mapping.status().to_string();
+  ASSERT_TRUE(env_.remove_file(root_ + "/t.ldb").ok());  // LevelDB drops compacted tables
+  EXPECT_EQ((*mapping)->bytes(), data);
+}
+
+TEST_F(PosixEnvTest, MappingAnEmptyFileGivesAnEmptyView) {
+  ASSERT_TRUE(env_.open_file(root_ + "/empty", OpenMode::kCreate).ok());
+  auto mapping = env_.map_read_only(root_ + "/empty");
+  ASSERT_TRUE(mapping.ok()) << mapping.status().to_string();
+  EXPECT_TRUE((*mapping)->bytes().empty());
+}
+
+TEST_F(PosixEnvTest, MappingAMissingFileOrADirectoryFailsNamingIt) {
+  auto missing = env_.map_read_only(root_ + "/nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.status().is_not_found());
+  EXPECT_NE(missing.status().message().find(root_ + "/nope"), std::string::npos);
+  auto dir = env_.map_read_only(root_);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_FALSE(dir.status().is_not_supported());  // a real error, not "fall back to read_at"
+  EXPECT_NE(dir.status().message().find(root_), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tierkv
