@@ -56,7 +56,7 @@ Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
 
 Task<Status> mutate(std::shared_ptr<Shared> s, StoreKey key, std::optional<std::string> value,
                     bool lazy, CallOrder::Ticket ticket) {
-  const std::string what = (value ? "write of " : "remove of ") + key.to_string();
+  const bool is_write = value.has_value();
   KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
   if (s->call_order.is_stale(ticket)) {
     ++s->metrics.stale_skipped;  // a newer call on this key already took effect
@@ -70,8 +70,11 @@ Task<Status> mutate(std::shared_ptr<Shared> s, StoreKey key, std::optional<std::
   } else {
     status = co_await mutate_durable_locked(s, key, std::move(value), lazy);
   }
-  if (status.ok()) s->call_order.complete(ticket);
-  co_return status.with_context(what);
+  if (!status.ok()) {
+    co_return status.with_context((is_write ? "write of " : "remove of ") + key.to_string());
+  }
+  s->call_order.complete(ticket);
+  co_return status;
 }
 
 Task<Status> invalid(Status status) { co_return status; }

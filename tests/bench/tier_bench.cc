@@ -1,0 +1,275 @@
+// TierStore overhead figures (issues 5 and 9): the same workload on four stacks, all on PosixEnv
+// with synced LevelDB (default tuning) and the production AsioExecutor (4 blocking threads):
+//
+//   BareLevelDb     the LevelDbBackend itself: one synced put per write, one get per read, each
+//                   through Executor::run_blocking, one call at a time (Backend's threading
+//                   rule; an AsyncMutex serialises the clients). The baseline of the targets.
+//   PrimaryKvStore  BackendKvStore over that LevelDB: the primary tier alone (KvStore layout:
+//                   record + creation index + sequence in one synced batch per write).
+//   TierNoBackup    TierStore over that primary (routing, call order, per-key lock).
+//   TierWithBackup  TierStore over a LevelDB primary + a LevelDB backup (separate directory),
+//                   sync backup mode: primary and backup written concurrently per write.
+//
+// Workload (one iteration): C clients run concurrently; each writes W/C distinct keys with
+// 1 KiB values (seeded random bytes, distinct per key), then reads every key back and checks
+// the value. Time = the whole run (writes + reads), wall clock; counters write_us / read_us are
+// the wall time of each phase divided by its operation count (all clients together), cpu_us is
+// the process CPU (user + system, every thread) per operation: the layers' own cost, far less
+// noisy than fsync latency on a shared disk.
+// Targets (issue 9): TierWithBackup / BareLevelDb <= 1.2x; TierNoBackup / BareLevelDb <= 1.05x,
+// for synced writes (synced:1). synced:0 (no fsync) is a diagnostic only: it shows what the
+// layers cost in CPU when the disk costs nothing.
+//
+//   build/<dir>/tests/tierkv-bench --benchmark_filter='Tier|BareLevelDb|PrimaryKvStore'
+//       --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// (interleaved repetitions and medians: fsync latency on a shared machine drifts over minutes).
+//
+// Args: clients, writes (total over all clients), synced (1: BackendOptions::sync on every
+// LevelDB, as the targets ask; 0: no fsync, diagnostic). A fresh temp directory under $TMPDIR or
+// /tmp per iteration; open and clean-up are not timed.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/backends/backend_factory.h"
+#include "engine/exec/asio_executor.h"
+#include "engine/exec/async_mutex.h"
+#include "engine/io/env_util.h"
+#include "engine/io/posix_env.h"
+#include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_store.h"
+#include "sim/runtime/prng.h"
+
+namespace tierkv {
+namespace {
+
+constexpr size_t kTierValueBytes = 1024;
+
+PosixEnv& tier_bench_env() {
+  static PosixEnv env;
+  return env;
+}
+
+void tier_bench_check(const Status& status, const char* what) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "tier_bench: %s: %s\n", what, status.to_string().c_str());
+  std::abort();
+}
+
+// A fresh temp directory, removed with everything in it on destruction.
+struct TierBenchDir {
+  TierBenchDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/tierkv-tier-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) std::abort();
+    path = pattern;
+  }
+  ~TierBenchDir() { (void)remove_dir_recursive(tier_bench_env(), path); }
+  std::string path;
+};
+
+std::unique_ptr<Backend> open_leveldb(const std::string& dir, bool synced) {
+  BackendOptions options;
+  options.env = &tier_bench_env();
+  options.dir = dir;
+  options.sync = synced;
+  Result<std::unique_ptr<Backend>> opened = open_backend("leveldb", options);
+  tier_bench_check(opened.status(), ("open leveldb in " + dir).c_str());
+  return std::move(opened).value();
+}
+
+// The workload's keys and values: client c's i-th key and its 1 KiB value.
+struct TierWorkload {
+  TierWorkload(int clients_in, int writes) : clients(clients_in), per_client(writes / clients_in) {
+    sim::Prng prng(42);
+    values.resize(static_cast<size_t>(clients) * static_cast<size_t>(per_client));
+    for (std::string& value : values) {
+      value.resize(kTierValueBytes);
+      for (char& ch : value) ch = static_cast<char>(prng.uniform(256));
+    }
+  }
+  static std::string key(int client, int index) {
+    return "c" + std::to_string(client) + "k" + std::to_string(index);
+  }
+  const std::string& value(int client, int index) const {
+    return values[static_cast<size_t>(client * per_client + index)];
+  }
+  int clients;
+  int per_client;
+  std::vector<std::string> values;
+};
+
+// One operation of one client: write or read-and-check key (client, index).
+using TierOp = std::function<Task<Status>(int client, int index)>;
+
+Task<Status> client_loop(TierOp op, int client, int count) {
+  for (int i = 0; i < count; ++i) {
+    Status status = co_await op(client, i);
+    if (!status.ok()) co_return status;
+  }
+  co_return Status();
+}
+
+// Runs op for every (client, index) with the clients concurrent; returns the wall seconds.
+double run_phase(Executor& executor, const TierWorkload& work, const TierOp& op, const char* what) {
+  std::vector<std::optional<Status>> results(static_cast<size_t>(work.clients));
+  const auto start = std::chrono::steady_clock::now();
+  for (int c = 0; c < work.clients; ++c) {
+    executor.spawn([](TierOp o, int client, int count, std::optional<Status>* out) -> Task<void> {
+      out->emplace(co_await client_loop(std::move(o), client, count));
+    }(op, c, work.per_client, &results[static_cast<size_t>(c)]));
+  }
+  const bool done = executor.run_until([&results] {
+    for (const std::optional<Status>& r : results) {
+      if (!r.has_value()) return false;
+    }
+    return true;
+  });
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  if (!done) std::abort();
+  for (const std::optional<Status>& r : results) tier_bench_check(*r, what);
+  return elapsed.count();
+}
+
+Status value_check(const Result<std::string>& read, const std::string& expected,
+                   const std::string& key) {
+  if (!read.ok()) return read.status();
+  if (*read != expected) return Status::corruption("read back a different value for " + key);
+  return Status();
+}
+
+// User + system CPU of the whole process (every thread), in microseconds.
+double process_cpu_us() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Times the write phase then the read phase; reports write_us / read_us / cpu_us per operation.
+void time_workload(benchmark::State& state, Executor& executor, const TierWorkload& work,
+                   const TierOp& write_op, const TierOp& read_op) {
+  const double cpu_us_start = process_cpu_us();
+  const double write_s = run_phase(executor, work, write_op, "write");
+  const double read_s = run_phase(executor, work, read_op, "read");
+  state.SetIterationTime(write_s + read_s);
+  const double ops = static_cast<double>(work.clients) * work.per_client;
+  state.counters["write_us"] = write_s * 1e6 / ops;
+  state.counters["read_us"] = read_s * 1e6 / ops;
+  state.counters["cpu_us"] = (process_cpu_us() - cpu_us_start) / (2 * ops);
+}
+
+// --- BareLevelDb -------------------------------------------------------------------------
+
+Task<Status> bare_put(Executor* executor, Backend* backend, AsyncMutex* mutex, std::string key,
+                      const std::string* value) {
+  AsyncMutexGuard guard = co_await mutex->lock_guard();
+  co_return co_await blocking(*executor,
+                              [backend, &key, value] { return backend->put(key, *value); });
+}
+
+Task<Status> bare_get(Executor* executor, Backend* backend, AsyncMutex* mutex, std::string key,
+                      const std::string* expected) {
+  AsyncMutexGuard guard = co_await mutex->lock_guard();
+  Result<std::string> read =
+      co_await blocking(*executor, [backend, &key] { return backend->get(key); });
+  co_return value_check(read, *expected, key);
+}
+
+void BM_BareLevelDb(benchmark::State& state) {
+  const TierWorkload work(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  for (auto _ : state) {
+    TierBenchDir dir;
+    std::unique_ptr<Backend> backend =
+        open_leveldb(join_path(dir.path, "primary"), state.range(2) != 0);
+    AsioExecutor executor;
+    AsyncMutex mutex;
+    const TierOp write_op = [&](int c, int i) {
+      return bare_put(&executor, backend.get(), &mutex, "bench/" + TierWorkload::key(c, i),
+                      &work.value(c, i));
+    };
+    const TierOp read_op = [&](int c, int i) {
+      return bare_get(&executor, backend.get(), &mutex, "bench/" + TierWorkload::key(c, i),
+                      &work.value(c, i));
+    };
+    time_workload(state, executor, work, write_op, read_op);
+  }
+}
+
+// --- KvStore stacks (PrimaryKvStore, TierNoBackup, TierWithBackup) ----------------------------
+
+Task<Status> kv_get(KvStore* store, StoreKey key, const std::string* expected) {
+  const std::string name = key.to_string();
+  Result<std::string> read = co_await store->read(std::move(key));
+  co_return value_check(read, *expected, name);
+}
+
+void time_kv_store(benchmark::State& state, Executor& executor, KvStore& store,
+                   const TierWorkload& work) {
+  const TierOp write_op = [&](int c, int i) {
+    StoreKey key{"bench", "", TierWorkload::key(c, i)};
+    return store.write(std::move(key), work.value(c, i));
+  };
+  const TierOp read_op = [&](int c, int i) {
+    StoreKey key{"bench", "", TierWorkload::key(c, i)};
+    return kv_get(&store, std::move(key), &work.value(c, i));
+  };
+  time_workload(state, executor, work, write_op, read_op);
+}
+
+enum class TierStack { kPrimaryOnly, kTierNoBackup, kTierWithBackup };
+
+void run_kv_stack(benchmark::State& state, TierStack stack) {
+  const TierWorkload work(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  for (auto _ : state) {
+    TierBenchDir dir;
+    AsioExecutor executor;
+    std::unique_ptr<Backend> primary_db =
+        open_leveldb(join_path(dir.path, "primary"), state.range(2) != 0);
+    BackendKvStore primary(*primary_db, executor);
+    if (stack == TierStack::kPrimaryOnly) {
+      time_kv_store(state, executor, primary, work);
+      continue;
+    }
+    std::unique_ptr<Backend> backup_db;
+    std::unique_ptr<BackendKvStore> backup;
+    if (stack == TierStack::kTierWithBackup) {
+      backup_db = open_leveldb(join_path(dir.path, "backup"), state.range(2) != 0);
+      backup = std::make_unique<BackendKvStore>(*backup_db, executor);
+    }
+    TierStore tier(executor, TierStoreTiers{&primary, nullptr, backup.get()});
+    run_sync(executor, tier.flush_backup());  // the (empty) start-up reconcile, untimed
+    time_kv_store(state, executor, tier, work);
+    if (!tier.idle()) std::abort();
+  }
+}
+
+void BM_PrimaryKvStore(benchmark::State& state) { run_kv_stack(state, TierStack::kPrimaryOnly); }
+void BM_TierNoBackup(benchmark::State& state) { run_kv_stack(state, TierStack::kTierNoBackup); }
+void BM_TierWithBackup(benchmark::State& state) { run_kv_stack(state, TierStack::kTierWithBackup); }
+
+#define TIERKV_TIER_BENCH(fn)                     \
+  BENCHMARK(fn)                                   \
+      ->Args({1, 256, 1})                         \
+      ->Args({8, 512, 1})                         \
+      ->Args({8, 8192, 0})                        \
+      ->ArgNames({"clients", "writes", "synced"}) \
+      ->Iterations(1)                             \
+      ->UseManualTime()                           \
+      ->Unit(benchmark::kMillisecond)
+
+TIERKV_TIER_BENCH(BM_BareLevelDb);
+TIERKV_TIER_BENCH(BM_PrimaryKvStore);
+TIERKV_TIER_BENCH(BM_TierNoBackup);
+TIERKV_TIER_BENCH(BM_TierWithBackup);
+
+}  // namespace
+}  // namespace tierkv
