@@ -15,9 +15,11 @@ namespace {
 struct DiskState {
   layout::MetaRecord meta;
   std::map<std::string, layout::OverlayRecord, std::less<>> overlays;  // by tree
+  std::map<uint64_t, std::string> bitmaps;                             // by overlay id
   std::map<uint64_t, std::string> tree_of_id;
   std::set<std::pair<uint64_t, uint32_t>> leaves;
-  std::map<std::string, uint64_t> references;  // hash -> leaves naming it
+  std::map<std::pair<uint64_t, std::string>, uint64_t> leaves_naming;  // (id, hash) -> leaves
+  std::map<std::string, uint64_t> references;  // hash -> overlays with a leaf naming it
   std::map<std::string, layout::BlockRecord> blocks;
   std::set<std::string> garbage;
 };
@@ -48,19 +50,60 @@ void check_leaf(DiskState* disk, const KeyValue& row, std::vector<std::string>* 
   auto owner = disk->tree_of_id.find(id);
   if (owner == disk->tree_of_id.end()) {
     problems->push_back(where + " belongs to no overlay");
-  } else if (!layout::bit_is_set(disk->overlays.at(owner->second).bitmap, index)) {
+  } else if (auto bitmap = disk->bitmaps.find(id);
+             bitmap == disk->bitmaps.end() || !layout::bit_is_set(bitmap->second, index)) {
     problems->push_back(where + " of overlay " + owner->second + " has its bit clear");
   }
   if (row.value.size() != layout::kHashBytes) {
     problems->push_back(where + " holds a " + std::to_string(row.value.size()) + "-byte hash");
     return;
   }
-  disk->references[row.value] += 1;
+  if (disk->leaves_naming[{id, row.value}]++ == 0) disk->references[row.value] += 1;
+}
+
+void check_chunk(DiskState* disk, const KeyValue& row, std::vector<std::string>* problems) {
+  uint64_t id = 0;
+  uint32_t chunk = 0;
+  if (!layout::parse_chunk_key(row.key, &id, &chunk)) {
+    problems->push_back("malformed bitmap chunk key " + layout::hex(row.key));
+    return;
+  }
+  if (!disk->tree_of_id.contains(id)) {
+    problems->push_back("bitmap chunk " + std::to_string(id) + "/" + std::to_string(chunk) +
+                        " belongs to no overlay");
+  }
+  Status decoded = layout::decode_chunk_into(row.value, row.key, chunk, &disk->bitmaps[id]);
+  if (!decoded.ok()) problems->push_back(decoded.message());
+}
+
+// Every reference record counts exactly the leaves of its overlay naming its block.
+void check_reference(DiskState* disk, const KeyValue& row, std::vector<std::string>* problems) {
+  uint64_t id = 0;
+  std::string hash;
+  if (!layout::parse_reference_key(row.key, &id, &hash)) {
+    problems->push_back("malformed reference key " + layout::hex(row.key));
+    return;
+  }
+  Result<uint64_t> recorded = layout::decode_reference(row.value, row.key);
+  if (!recorded.ok()) {
+    problems->push_back(recorded.status().message());
+    return;
+  }
+  auto it = disk->leaves_naming.find({id, hash});
+  const uint64_t actual = it == disk->leaves_naming.end() ? 0 : it->second;
+  if (*recorded != actual) {
+    problems->push_back("reference of overlay id " + std::to_string(id) + " to block " +
+                        layout::hex(hash) + " counts " + std::to_string(*recorded) + " leaves, " +
+                        std::to_string(actual) + " name it");
+  }
+  if (it != disk->leaves_naming.end()) disk->leaves_naming.erase(it);  // matched
 }
 
 void check_bits(const DiskState& disk, std::vector<std::string>* problems) {
   for (const auto& [tree, record] : disk.overlays) {
-    for (uint32_t index : layout::set_bits(record.bitmap, 0)) {
+    auto bitmap = disk.bitmaps.find(record.id);
+    if (bitmap == disk.bitmaps.end()) continue;
+    for (uint32_t index : layout::set_bits(bitmap->second, 0)) {
       if (!disk.leaves.contains({record.id, index})) {
         problems->push_back("overlay " + tree + " bit " + std::to_string(index) + " has no leaf");
       }
@@ -75,7 +118,7 @@ void check_blocks(const DiskState& disk, std::vector<std::string>* problems) {
     const uint64_t references = ref == disk.references.end() ? 0 : ref->second;
     if (block.refcount != references) {
       problems->push_back(name + " has refcount " + std::to_string(block.refcount) + " but " +
-                          std::to_string(references) + " leaves name it");
+                          std::to_string(references) + " overlays name it");
     }
     if ((block.refcount == 0) != disk.garbage.contains(hash)) {
       problems->push_back(
@@ -93,6 +136,66 @@ void check_blocks(const DiskState& disk, std::vector<std::string>* problems) {
     if (!disk.blocks.contains(hash)) {
       problems->push_back("garbage marker for unknown block " + layout::hex(hash));
     }
+  }
+}
+
+// Every block's bytes are stored under its record's sequence and match its hash and size; the
+// quota counts exactly the stored blocks.
+void check_stored_bytes(const DiskState& disk, const std::vector<KeyValue>& rows,
+                        std::vector<std::string>* problems) {
+  std::map<uint64_t, std::string> hash_of_sequence;
+  for (const auto& [hash, block] : disk.blocks) {
+    auto [it, inserted] = hash_of_sequence.emplace(block.sequence, hash);
+    if (!inserted) {
+      problems->push_back("blocks " + layout::hex(it->second) + " and " + layout::hex(hash) +
+                          " share sequence " + std::to_string(block.sequence));
+    }
+    if (block.sequence >= disk.meta.next_block_sequence) {
+      problems->push_back("block " + layout::hex(hash) + " has sequence " +
+                          std::to_string(block.sequence) + " >= next_block_sequence " +
+                          std::to_string(disk.meta.next_block_sequence));
+    }
+  }
+  uint64_t stored_bytes = 0;
+  std::set<uint64_t> with_bytes;
+  for (const KeyValue& row : rows) {
+    uint64_t sequence = 0;
+    if (!layout::parse_block_bytes_key(row.key, &sequence)) {
+      problems->push_back("malformed block bytes key " + layout::hex(row.key));
+      continue;
+    }
+    stored_bytes += row.value.size();
+    with_bytes.insert(sequence);
+    auto owner = hash_of_sequence.find(sequence);
+    if (owner == hash_of_sequence.end()) {
+      problems->push_back("bytes at sequence " + std::to_string(sequence) +
+                          " are stored without a block record");
+      continue;
+    }
+    const std::string name = "block " + layout::hex(owner->second);
+    const uint64_t size_bytes = disk.blocks.at(owner->second).size_bytes;
+    if (layout::block_hash(row.value) != owner->second)
+      problems->push_back(name + " fails its hash");
+    if (size_bytes != row.value.size()) {
+      problems->push_back(name + " holds " + std::to_string(row.value.size()) +
+                          " bytes, its record says " + std::to_string(size_bytes));
+    }
+  }
+  uint64_t recorded_bytes = 0;
+  for (const auto& [hash, block] : disk.blocks) {
+    recorded_bytes += block.size_bytes;
+    if (!with_bytes.contains(block.sequence)) {
+      problems->push_back("block " + layout::hex(hash) + " has no bytes");
+    }
+  }
+  if (disk.meta.used_bytes != recorded_bytes || disk.meta.used_bytes != stored_bytes) {
+    problems->push_back("quota used_bytes " + std::to_string(disk.meta.used_bytes) +
+                        " != bytes of stored blocks " + std::to_string(stored_bytes) +
+                        " (records say " + std::to_string(recorded_bytes) + ")");
+  }
+  if (disk.meta.block_count != disk.blocks.size()) {
+    problems->push_back("quota block_count " + std::to_string(disk.meta.block_count) +
+                        " != " + std::to_string(disk.blocks.size()) + " stored blocks");
   }
 }
 
@@ -123,9 +226,18 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
     if (record.ok()) disk.overlays.emplace(std::move(tree), std::move(*record));
   }
   check_overlays(&disk, problems);
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::chunk_prefix(), 0));
+  for (const KeyValue& row : rows) check_chunk(&disk, row, problems);
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::leaf_prefix(), 0));
   for (const KeyValue& row : rows) check_leaf(&disk, row, problems);
   check_bits(disk, problems);
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::reference_prefix(), 0));
+  for (const KeyValue& row : rows) check_reference(&disk, row, problems);
+  for (const auto& [ref, leaves] : disk.leaves_naming) {
+    problems->push_back(std::to_string(leaves) + " leaves of overlay id " +
+                        std::to_string(ref.first) + " name block " + layout::hex(ref.second) +
+                        " without a reference record");
+  }
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_record_prefix(), 0));
   for (const KeyValue& row : rows) {
     std::string hash(layout::key_suffix(row.key));
@@ -136,40 +248,10 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::garbage_prefix(), 0));
   for (const KeyValue& row : rows) disk.garbage.emplace(layout::key_suffix(row.key));
   check_blocks(disk, problems);
-  uint64_t stored_bytes = 0;
-  std::set<std::string> with_bytes;
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_bytes_prefix(), 0));
-  for (const KeyValue& row : rows) {
-    std::string hash(layout::key_suffix(row.key));
-    const std::string name = "block " + layout::hex(hash);
-    if (layout::block_hash(row.value) != hash) problems->push_back(name + " fails its hash");
-    auto block = disk.blocks.find(hash);
-    if (block == disk.blocks.end()) {
-      problems->push_back(name + " is stored without a block record");
-    } else if (block->second.size_bytes != row.value.size()) {
-      problems->push_back(name + " holds " + std::to_string(row.value.size()) +
-                          " bytes, its record says " + std::to_string(block->second.size_bytes));
-    }
-    stored_bytes += row.value.size();
-    with_bytes.insert(std::move(hash));
-  }
-  uint64_t recorded_bytes = 0;
-  for (const auto& [hash, block] : disk.blocks) {
-    recorded_bytes += block.size_bytes;
-    if (!with_bytes.contains(hash))
-      problems->push_back("block " + layout::hex(hash) + " has no bytes");
-  }
-  if (disk.meta.used_bytes != recorded_bytes || disk.meta.used_bytes != stored_bytes) {
-    problems->push_back("quota used_bytes " + std::to_string(disk.meta.used_bytes) +
-                        " != bytes of stored blocks " + std::to_string(stored_bytes) +
-                        " (records say " + std::to_string(recorded_bytes) + ")");
-  }
-  if (disk.meta.block_count != disk.blocks.size()) {
-    problems->push_back("quota block_count " + std::to_string(disk.meta.block_count) +
-                        " != " + std::to_string(disk.blocks.size()) + " stored blocks");
-  }
-  if (loaded_ && (meta_ != disk.meta || overlays_ != disk.overlays)) {
-    problems->push_back("the in-memory meta/overlay cache differs from the backend");
+  check_stored_bytes(disk, rows, problems);
+  if (loaded_ && (meta_ != disk.meta || overlays_ != disk.overlays || bitmaps_ != disk.bitmaps)) {
+    problems->push_back("the in-memory meta/overlay/bitmap cache differs from the backend");
   }
   for (const auto& [hash, block] : disk.blocks) {
     if (loaded_ && !block_filter_.may_contain(hash)) {

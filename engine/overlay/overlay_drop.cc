@@ -74,18 +74,25 @@ Task<Status> OverlayStore::drop_leaves_batch(std::string tree, std::vector<std::
     *done = true;
     co_return Status();
   }
-  layout::OverlayRecord record = it->second;
+  const layout::OverlayRecord record = it->second;
   assert(record.status == OverlayStatus::kDeleting);
   WriteBatch batch;
-  std::map<std::string, uint64_t> decrements;  // hash -> leaves of this batch naming it
-  for (uint32_t index : layout::set_bits(record.bitmap, options_.drop_batch_leaves_max)) {
+  std::string bitmap = bitmap_of(record.id);
+  std::map<std::string, uint64_t> dropped_leaves;  // hash -> leaves of this batch naming it
+  std::set<uint32_t> chunks;
+  for (uint32_t index : layout::set_bits(bitmap, options_.drop_batch_leaves_max)) {
     const std::string leaf = layout::leaf_key(record.id, index);
     TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> hash, co_await get_locked(leaf));
-    if (hash.has_value()) decrements[*hash] += 1;
+    if (hash.has_value()) dropped_leaves[*hash] += 1;
     batch.remove(leaf);
-    layout::clear_bit(&record.bitmap, index);
+    layout::clear_bit(&bitmap, index);
+    chunks.insert(layout::chunk_of(index));
   }
-  for (const auto& [hash, count] : decrements) {
+  for (uint32_t chunk : chunks) put_chunk(&batch, record.id, bitmap, chunk);
+  for (const auto& [hash, leaves] : dropped_leaves) {
+    TIERKV_CO_ASSIGN_OR_RETURN(uint64_t count,
+                               co_await drop_reference_locked(record.id, hash, leaves, &batch));
+    if (count == 0) continue;  // the overlay still names the block at another index
     TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
                                co_await block_record_locked(hash));
     const std::string what = "refcount of block " + layout::hex(hash);
@@ -100,19 +107,31 @@ Task<Status> OverlayStore::drop_leaves_batch(std::string tree, std::vector<std::
     }
     batch.put(layout::block_record_key(hash), layout::encode_block_record(*block));
   }
-  *done = record.bitmap.empty();
-  if (*done) {
-    batch.remove(layout::overlay_key(tree));
-  } else {
-    batch.put(layout::overlay_key(tree), layout::encode_overlay(record));
-  }
+  *done = bitmap.empty();
+  if (*done) batch.remove(layout::overlay_key(tree));
   TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(batch)));
   if (*done) {
     overlays_.erase(tree);
+    bitmaps_.erase(record.id);
   } else {
-    overlays_[tree] = std::move(record);
+    bitmaps_[record.id] = std::move(bitmap);
   }
   co_return Status();
+}
+
+Task<Result<uint64_t>> OverlayStore::drop_reference_locked(uint64_t id, std::string hash,
+                                                           uint64_t leaves, WriteBatch* batch) {
+  const std::string reference = layout::reference_key(id, hash);
+  TIERKV_CO_ASSIGN_OR_RETURN(uint64_t named, co_await references_locked(id, hash));
+  const uint64_t remaining = checked_sub(
+      named, leaves,
+      "leaves of overlay id " + std::to_string(id) + " naming block " + layout::hex(hash));
+  if (remaining > 0) {
+    batch->put(reference, layout::encode_reference(remaining));
+    co_return uint64_t{0};
+  }
+  batch->remove(reference);
+  co_return uint64_t{1};
 }
 
 Task<Result<uint64_t>> OverlayStore::collect_garbage(std::vector<std::string> hashes) {
@@ -132,7 +151,7 @@ Task<Result<uint64_t>> OverlayStore::collect_garbage(std::vector<std::string> ha
                                  co_await block_record_locked(hash));
       batch.remove(layout::garbage_key(hash));
       if (!block.has_value() || block->refcount != 0) continue;  // stale marker or revived
-      batch.remove(layout::block_bytes_key(hash));
+      batch.remove(layout::block_bytes_key(block->sequence));
       batch.remove(layout::block_record_key(hash));
       meta.used_bytes = checked_sub(meta.used_bytes, block->size_bytes, "quota used bytes");
       meta.block_count = checked_sub(meta.block_count, 1, "quota block count");

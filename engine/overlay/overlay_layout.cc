@@ -30,6 +30,31 @@ std::string tagged(char tag, std::string_view suffix) {
   return key;
 }
 
+void put_be32(std::string* out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t decode_be32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// tag <be64 id> <be32 n>: leaves and chunks.
+std::string id_number_key(char tag, uint64_t id, uint32_t n) {
+  std::string key(1, tag);
+  put_big_endian64(&key, id);
+  put_be32(&key, n);
+  return key;
+}
+
+bool parse_id_number_key(char tag, std::string_view key, uint64_t* id, uint32_t* n) {
+  if (key.size() != 1 + 8 + 4 || key[0] != tag) return false;
+  *id = decode_big_endian64(key.data() + 1);
+  *n = decode_be32(key.data() + 9);
+  return true;
+}
+
 }  // namespace
 
 std::string_view overlay_status_name(OverlayStatus status) {
@@ -72,15 +97,23 @@ std::string meta_key() { return "m"; }
 std::string overlay_key(std::string_view tree) { return tagged('o', tree); }
 std::string overlay_prefix() { return "o"; }
 std::string leaf_prefix() { return "l"; }
-std::string leaf_key(uint64_t id, uint32_t index) {
-  std::string key = "l";
+std::string leaf_key(uint64_t id, uint32_t index) { return id_number_key('l', id, index); }
+std::string chunk_key(uint64_t id, uint32_t chunk) { return id_number_key('k', id, chunk); }
+std::string chunk_prefix() { return "k"; }
+std::string reference_key(uint64_t id, std::string_view hash) {
+  std::string key = "r";
   put_big_endian64(&key, id);
-  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>((index >> (8 * i)) & 0xff));
+  key.append(hash);
   return key;
 }
+std::string reference_prefix() { return "r"; }
 std::string block_record_key(std::string_view hash) { return tagged('c', hash); }
 std::string block_record_prefix() { return "c"; }
-std::string block_bytes_key(std::string_view hash) { return tagged('b', hash); }
+std::string block_bytes_key(uint64_t sequence) {
+  std::string key = "b";
+  put_big_endian64(&key, sequence);
+  return key;
+}
 std::string block_bytes_prefix() { return "b"; }
 std::string garbage_key(std::string_view hash) { return tagged('g', hash); }
 std::string garbage_prefix() { return "g"; }
@@ -91,11 +124,23 @@ std::string_view key_suffix(std::string_view key) {
 }
 
 bool parse_leaf_key(std::string_view key, uint64_t* id, uint32_t* index) {
-  if (key.size() != 1 + 8 + 4 || key[0] != 'l') return false;
+  return parse_id_number_key('l', key, id, index);
+}
+
+bool parse_block_bytes_key(std::string_view key, uint64_t* sequence) {
+  if (key.size() != 1 + 8 || key[0] != 'b') return false;
+  *sequence = decode_big_endian64(key.data() + 1);
+  return true;
+}
+
+bool parse_chunk_key(std::string_view key, uint64_t* id, uint32_t* chunk) {
+  return parse_id_number_key('k', key, id, chunk);
+}
+
+bool parse_reference_key(std::string_view key, uint64_t* id, std::string* hash) {
+  if (key.size() != 1 + 8 + kHashBytes || key[0] != 'r') return false;
   *id = decode_big_endian64(key.data() + 1);
-  uint32_t v = 0;
-  for (size_t i = 9; i < 13; ++i) v = (v << 8) | static_cast<unsigned char>(key[i]);
-  *index = v;
+  hash->assign(key.substr(9));
   return true;
 }
 
@@ -105,6 +150,7 @@ std::string encode_meta(const MetaRecord& meta) {
   put_fixed64(&out, meta.reserved_bytes);
   put_fixed64(&out, meta.block_count);
   put_fixed64(&out, meta.next_overlay_id);
+  put_fixed64(&out, meta.next_block_sequence);
   seal(&out);
   return out;
 }
@@ -114,7 +160,7 @@ Result<MetaRecord> decode_meta(std::string_view bytes) {
   MetaRecord meta;
   if (!get_fixed64(&body, &meta.used_bytes) || !get_fixed64(&body, &meta.reserved_bytes) ||
       !get_fixed64(&body, &meta.block_count) || !get_fixed64(&body, &meta.next_overlay_id) ||
-      !body.empty()) {
+      !get_fixed64(&body, &meta.next_block_sequence) || !body.empty()) {
     return Status::corruption("overlay meta record: bad length");
   }
   return meta;
@@ -125,7 +171,6 @@ std::string encode_overlay(const OverlayRecord& record) {
   put_fixed64(&out, record.id);
   put_fixed64(&out, record.expiry_us);
   out.push_back(static_cast<char>(record.status));
-  put_length_prefixed(&out, record.bitmap);
   seal(&out);
   return out;
 }
@@ -134,7 +179,6 @@ Result<OverlayRecord> decode_overlay(std::string_view bytes, std::string_view tr
   const std::string what = "overlay record of tree " + std::string(tree);
   TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
   OverlayRecord record;
-  std::string_view bitmap;
   if (!get_fixed64(&body, &record.id) || !get_fixed64(&body, &record.expiry_us) || body.empty()) {
     return Status::corruption(what + ": truncated");
   }
@@ -144,10 +188,7 @@ Result<OverlayRecord> decode_overlay(std::string_view bytes, std::string_view tr
     return Status::corruption(what + ": unknown status " + std::to_string(status));
   }
   record.status = static_cast<OverlayStatus>(status);
-  if (!get_length_prefixed(&body, &bitmap) || !body.empty()) {
-    return Status::corruption(what + ": bad bitmap length");
-  }
-  record.bitmap = std::string(bitmap);
+  if (!body.empty()) return Status::corruption(what + ": bad length");
   return record;
 }
 
@@ -155,6 +196,7 @@ std::string encode_block_record(const BlockRecord& record) {
   std::string out;
   put_fixed64(&out, record.refcount);
   put_fixed64(&out, record.size_bytes);
+  put_fixed64(&out, record.sequence);
   seal(&out);
   return out;
 }
@@ -164,10 +206,60 @@ Result<BlockRecord> decode_block_record(std::string_view bytes, std::string_view
   TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
   BlockRecord record;
   if (!get_fixed64(&body, &record.refcount) || !get_fixed64(&body, &record.size_bytes) ||
-      !body.empty()) {
+      !get_fixed64(&body, &record.sequence) || !body.empty()) {
     return Status::corruption(what + ": bad length");
   }
   return record;
+}
+
+std::string encode_reference(uint64_t leaves) {
+  assert(leaves >= 1);
+  std::string out;
+  put_fixed64(&out, leaves);
+  seal(&out);
+  return out;
+}
+
+Result<uint64_t> decode_reference(std::string_view bytes, std::string_view key) {
+  const std::string what = "reference record " + hex(key);
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
+  uint64_t leaves = 0;
+  if (!get_fixed64(&body, &leaves) || !body.empty()) {
+    return Status::corruption(what + ": bad length");
+  }
+  if (leaves == 0) return Status::corruption(what + ": zero leaves");
+  return leaves;
+}
+
+std::optional<std::string> encode_chunk(const std::string& bitmap, uint32_t chunk) {
+  constexpr size_t kChunkBytes = kBitmapChunkBits / 8;
+  const size_t start = size_t{chunk} * kChunkBytes;
+  if (start >= bitmap.size()) return std::nullopt;
+  std::string out = bitmap.substr(start, kChunkBytes);
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  if (out.empty()) return std::nullopt;
+  seal(&out);
+  return out;
+}
+
+Status decode_chunk_into(std::string_view bytes, std::string_view key, uint32_t chunk,
+                         std::string* bitmap) {
+  constexpr size_t kChunkBytes = kBitmapChunkBits / 8;
+  const std::string what = "bitmap chunk " + hex(key);
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, what));
+  if (body.empty() || body.size() > kChunkBytes || body.back() == '\0') {
+    return Status::corruption(what + ": bad length " + std::to_string(body.size()));
+  }
+  const size_t start = size_t{chunk} * kChunkBytes;
+  if (start + body.size() > kBlockIndexMax / 8) {
+    return Status::corruption(what + ": chunk " + std::to_string(chunk) + " out of range");
+  }
+  if (bitmap->size() < start + body.size()) bitmap->resize(start + body.size(), '\0');
+  for (size_t i = 0; i < body.size(); ++i) {
+    (*bitmap)[start + i] = static_cast<char>(static_cast<unsigned char>((*bitmap)[start + i]) |
+                                             static_cast<unsigned char>(body[i]));
+  }
+  return Status();
 }
 
 bool bit_is_set(const std::string& bitmap, uint32_t index) {

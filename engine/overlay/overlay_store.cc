@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdio>
-#include <cstdlib>
 #include <utility>
 
 #include "engine/core/store_key.h"
@@ -90,14 +88,48 @@ Task<Status> OverlayStore::load_locked() {
                                layout::decode_overlay(row.value, tree));
     overlays.emplace(std::move(tree), std::move(record));
   }
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::chunk_prefix(), 0));
+  std::map<uint64_t, std::string> bitmaps;
+  for (const KeyValue& row : rows) {
+    uint64_t id = 0;
+    uint32_t chunk = 0;
+    if (!layout::parse_chunk_key(row.key, &id, &chunk)) {
+      co_return Status::corruption("malformed bitmap chunk key " + layout::hex(row.key));
+    }
+    TIERKV_CO_RETURN_IF_ERROR(layout::decode_chunk_into(row.value, row.key, chunk, &bitmaps[id]));
+  }
   // Every stored block into the filter (open-time scan of the small block records only).
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_record_prefix(), 0));
   block_filter_.clear();
   for (const KeyValue& row : rows) block_filter_.add(layout::key_suffix(row.key));
   meta_ = meta;
   overlays_ = std::move(overlays);
+  bitmaps_ = std::move(bitmaps);
   loaded_ = true;
   co_return Status();
+}
+
+const std::string& OverlayStore::bitmap_of(uint64_t id) const {
+  static const std::string kEmpty;
+  auto it = bitmaps_.find(id);
+  return it == bitmaps_.end() ? kEmpty : it->second;
+}
+
+void OverlayStore::put_chunk(WriteBatch* batch, uint64_t id, const std::string& bitmap,
+                             uint32_t chunk) {
+  std::optional<std::string> encoded = layout::encode_chunk(bitmap, chunk);
+  if (encoded.has_value()) {
+    batch->put(layout::chunk_key(id, chunk), std::move(*encoded));
+  } else {
+    batch->remove(layout::chunk_key(id, chunk));
+  }
+}
+
+Task<Result<uint64_t>> OverlayStore::references_locked(uint64_t id, std::string hash) {
+  const std::string key = layout::reference_key(id, hash);
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> bytes, co_await get_locked(key));
+  if (!bytes.has_value()) co_return uint64_t{0};
+  co_return layout::decode_reference(*bytes, key);
 }
 
 Task<Result<std::optional<layout::BlockRecord>>> OverlayStore::block_record_locked(
@@ -107,20 +139,6 @@ Task<Result<std::optional<layout::BlockRecord>>> OverlayStore::block_record_lock
   if (!bytes.has_value()) co_return std::optional<layout::BlockRecord>();
   TIERKV_CO_ASSIGN_OR_RETURN(layout::BlockRecord record, layout::decode_block_record(*bytes, hash));
   co_return std::optional<layout::BlockRecord>(record);
-}
-
-uint64_t OverlayStore::checked_sub(uint64_t value, uint64_t delta, const std::string& what) {
-  if (delta <= value) return value - delta;
-  ++underflow_count_;
-  const std::string message = "overlay store: " + what +
-                              " would go negative: " + std::to_string(value) + " - " +
-                              std::to_string(delta) + " = -" + std::to_string(delta - value);
-  if (options_.on_underflow == UnderflowPolicy::kAbort) {
-    std::fprintf(stderr, "FATAL %s (on_underflow = kAbort)\n", message.c_str());
-    std::abort();
-  }
-  std::fprintf(stderr, "ERROR %s; clamped to 0\n", message.c_str());
-  return 0;
 }
 
 Task<Status> OverlayStore::write_overlay_locked(std::string tree, layout::OverlayRecord record) {
@@ -156,7 +174,8 @@ Task<Status> OverlayStore::create_overlay(std::string tree, uint64_t expiry_us, 
   co_return co_await write_overlay_locked(tree, std::move(record));
 }
 
-Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::string bytes) {
+Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::string bytes,
+                                     bool from_reservation) {
   TIERKV_CO_RETURN_IF_ERROR(validate_tree_id(tree).with_context("put_block"));
   if (index >= layout::kBlockIndexMax) {
     co_return Status::invalid_argument("put_block: index " + std::to_string(index) + " of " + tree +
@@ -171,11 +190,12 @@ Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::stri
   std::string hash = layout::block_hash(bytes);  // before the lock: CPU work needs no mutex
   AsyncMutexGuard guard = co_await mutex_.lock_guard();
   TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
-  co_return co_await put_block_locked(std::move(tree), index, std::move(hash), std::move(bytes));
+  co_return co_await put_block_locked(std::move(tree), index, std::move(hash), std::move(bytes),
+                                      from_reservation);
 }
 
 Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, std::string hash,
-                                            std::string bytes) {
+                                            std::string bytes, bool from_reservation) {
   const std::string where = tree + "/" + std::to_string(index);
   auto it = overlays_.find(tree);
   if (it == overlays_.end()) co_return Status::not_found("put_block: no overlay " + tree);
@@ -185,43 +205,72 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
                               std::string(layout::overlay_status_name(record.status)));
   }
   const std::string leaf = layout::leaf_key(record.id, index);
-  if (layout::bit_is_set(record.bitmap, index)) {
+  if (layout::bit_is_set(bitmap_of(record.id), index)) {
     TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> existing, co_await get_locked(leaf));
     if (existing == hash) co_return Status();  // the same block again: nothing to do
     co_return Status::conflict("put_block " + where + ": index already holds another block");
   }
+  PutPlan plan;
+  plan.meta = meta_;
+  TIERKV_CO_RETURN_IF_ERROR(co_await plan_reference_locked(record.id, hash, std::move(bytes),
+                                                           from_reservation, where, &plan));
+  plan.batch.put(leaf, hash);
+  // Only the chunk holding the new bit is rewritten (a copy of that chunk, not the bitmap).
+  const uint32_t chunk = layout::chunk_of(index);
+  const std::string& bitmap = bitmap_of(record.id);
+  const size_t chunk_start = size_t{chunk} * (layout::kBitmapChunkBits / 8);
+  std::string chunk_bits =
+      chunk_start < bitmap.size() ? bitmap.substr(chunk_start, layout::kBitmapChunkBits / 8) : "";
+  layout::set_bit(&chunk_bits, index % layout::kBitmapChunkBits);
+  std::optional<std::string> encoded = layout::encode_chunk(chunk_bits, 0);
+  assert(encoded.has_value());
+  plan.batch.put(layout::chunk_key(record.id, chunk), std::move(*encoded));
+  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
+  if (plan.new_block) block_filter_.add(hash);
+  meta_ = plan.meta;
+  layout::set_bit(&bitmaps_[record.id], index);
+  co_return Status();
+}
+
+Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
+                                                 bool from_reservation, std::string where,
+                                                 PutPlan* plan) {
   std::optional<layout::BlockRecord> block;  // new content (the common case) needs no lookup
   if (block_filter_.may_contain(hash)) {
     TIERKV_CO_ASSIGN_OR_RETURN(block, co_await block_record_locked(hash));
   }
-  WriteBatch batch;
-  layout::MetaRecord meta = meta_;
-  layout::BlockRecord updated{1, bytes.size()};
-  if (!block.has_value()) {
+  uint64_t leaves = 0;  // this overlay's leaves already naming the block
+  if (block.has_value()) {
+    TIERKV_CO_ASSIGN_OR_RETURN(leaves, co_await references_locked(id, hash));
+  }
+  plan->batch.put(layout::reference_key(id, hash), layout::encode_reference(leaves + 1));
+  if (leaves > 0) co_return Status();  // the overlay already counts in the block's refcount
+  layout::BlockRecord updated{1, bytes.size(), 0};
+  if (block.has_value()) {
+    updated = *block;
+    if (updated.refcount == 0) plan->batch.remove(layout::garbage_key(hash));  // revived
+    updated.refcount += 1;
+  } else {
+    layout::MetaRecord& meta = plan->meta;
+    const uint64_t from_reserved =
+        from_reservation ? std::min(meta.reserved_bytes, bytes.size()) : 0;
+    const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
     const uint64_t headroom =
-        options_.quota_max_bytes -
-        std::min(options_.quota_max_bytes, meta.used_bytes + meta.reserved_bytes);
-    if (bytes.size() > headroom) {
+        options_.quota_max_bytes - std::min(options_.quota_max_bytes, committed);
+    if (bytes.size() - from_reserved > headroom) {
       co_return Status::no_space("put_block " + where + ": " + std::to_string(bytes.size()) +
-                                 " bytes exceed the quota headroom of " + std::to_string(headroom));
+                                 " bytes exceed the quota headroom of " + std::to_string(headroom) +
+                                 (from_reservation ? " plus the reservation" : ""));
     }
+    meta.reserved_bytes -= from_reserved;
     meta.used_bytes += bytes.size();
     meta.block_count += 1;
-    batch.put(layout::block_bytes_key(hash), bytes);
-    batch.put(layout::meta_key(), layout::encode_meta(meta));
-  } else {
-    updated = *block;
-    if (updated.refcount == 0) batch.remove(layout::garbage_key(hash));  // revived before GC
-    updated.refcount += 1;
+    updated.sequence = meta.next_block_sequence++;
+    plan->new_block = true;
+    plan->batch.put(layout::block_bytes_key(updated.sequence), std::move(bytes));
+    plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
   }
-  batch.put(layout::block_record_key(hash), layout::encode_block_record(updated));
-  batch.put(leaf, hash);
-  layout::set_bit(&record.bitmap, index);
-  batch.put(layout::overlay_key(tree), layout::encode_overlay(record));
-  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(batch)));
-  if (!block.has_value()) block_filter_.add(hash);
-  meta_ = meta;
-  overlays_[tree] = std::move(record);
+  plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(updated));
   co_return Status();
 }
 
@@ -231,14 +280,20 @@ Task<Result<std::string>> OverlayStore::read_block(std::string tree, uint32_t in
   AsyncMutexGuard guard = co_await mutex_.lock_guard();
   TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
   auto it = overlays_.find(tree);
-  if (it == overlays_.end() || !layout::bit_is_set(it->second.bitmap, index)) {
+  if (it == overlays_.end() || !layout::bit_is_set(bitmap_of(it->second.id), index)) {
     co_return Status::not_found("read_block: no block at " + where);
   }
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> hash,
                              co_await get_locked(layout::leaf_key(it->second.id, index)));
   if (!hash.has_value()) co_return Status::corruption("read_block " + where + ": leaf missing");
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
+                             co_await block_record_locked(*hash));
+  if (!block.has_value()) {
+    co_return Status::corruption("read_block " + where + ": block record " + layout::hex(*hash) +
+                                 " missing");
+  }
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                             co_await get_locked(layout::block_bytes_key(*hash)));
+                             co_await get_locked(layout::block_bytes_key(block->sequence)));
   if (!bytes.has_value() || layout::block_hash(*bytes) != *hash) {
     co_return Status::corruption("read_block " + where + ": block " + layout::hex(*hash) +
                                  (bytes.has_value() ? " fails its hash" : " missing"));
@@ -249,9 +304,18 @@ Task<Result<std::string>> OverlayStore::read_block(std::string tree, uint32_t in
 Task<Result<bool>> OverlayStore::has_block_content(std::string bytes) {
   std::string hash = layout::block_hash(bytes);
   AsyncMutexGuard guard = co_await mutex_.lock_guard();
-  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                             co_await get_locked(layout::block_bytes_key(hash)));
-  co_return stored.has_value();
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
+                             co_await block_record_locked(hash));
+  co_return block.has_value();
+}
+
+Task<Result<uint64_t>> OverlayStore::block_refcount(std::string bytes) {
+  std::string hash = layout::block_hash(bytes);
+  AsyncMutexGuard guard = co_await mutex_.lock_guard();
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
+                             co_await block_record_locked(hash));
+  if (!block.has_value()) co_return Status::not_found("block " + layout::hex(hash) + " not stored");
+  co_return block->refcount;
 }
 
 Task<Status> OverlayStore::set_expiry(std::string tree, uint64_t expiry_us) {
@@ -280,56 +344,18 @@ Task<Status> OverlayStore::mark_failed(std::string tree) {
   co_return co_await write_overlay_locked(tree, std::move(record));
 }
 
-Task<Status> OverlayStore::reserve(uint64_t bytes) {
-  AsyncMutexGuard guard = co_await mutex_.lock_guard();
-  TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
-  layout::MetaRecord meta = meta_;
-  const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
-  if (committed > options_.quota_max_bytes || bytes > options_.quota_max_bytes - committed) {
-    co_return Status::no_space("reserve of " + std::to_string(bytes) + " bytes exceeds the quota");
-  }
-  meta.reserved_bytes += bytes;
-  WriteBatch batch;
-  batch.put(layout::meta_key(), layout::encode_meta(meta));
-  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(batch)));
-  meta_ = meta;
-  co_return Status();
-}
-
-Task<Status> OverlayStore::release(uint64_t bytes) {
-  AsyncMutexGuard guard = co_await mutex_.lock_guard();
-  TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
-  if (bytes > meta_.reserved_bytes) {
-    co_return Status::invalid_argument("release of " + std::to_string(bytes) +
-                                       " bytes exceeds the " +
-                                       std::to_string(meta_.reserved_bytes) + " reserved bytes");
-  }
-  layout::MetaRecord meta = meta_;
-  meta.reserved_bytes -= bytes;
-  WriteBatch batch;
-  batch.put(layout::meta_key(), layout::encode_meta(meta));
-  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(batch)));
-  meta_ = meta;
-  co_return Status();
-}
-
-QuotaUsage OverlayStore::quota() const {
-  return QuotaUsage{meta_.used_bytes, meta_.reserved_bytes, meta_.block_count,
-                    options_.quota_max_bytes};
-}
-
 std::optional<OverlayInfo> OverlayStore::overlay(const std::string& tree) const {
   auto it = overlays_.find(tree);
   if (it == overlays_.end()) return std::nullopt;
   return OverlayInfo{tree, it->second.status, it->second.expiry_us,
-                     layout::count_bits(it->second.bitmap)};
+                     layout::count_bits(bitmap_of(it->second.id))};
 }
 
 std::vector<OverlayInfo> OverlayStore::overlays() const {
   std::vector<OverlayInfo> out;
   for (const auto& [tree, record] : overlays_) {
-    out.push_back(
-        OverlayInfo{tree, record.status, record.expiry_us, layout::count_bits(record.bitmap)});
+    out.push_back(OverlayInfo{tree, record.status, record.expiry_us,
+                              layout::count_bits(bitmap_of(record.id))});
   }
   return out;
 }

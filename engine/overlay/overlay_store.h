@@ -5,28 +5,35 @@
 //
 // Model:
 //   - A block is stored once per distinct content (key = SHA-256 of its bytes). Its refcount
-//     is the number of leaves naming it over all overlays (an overlay holding one block at one
-//     index each, the usual case, counts once per overlay).
+//     is the number of overlays referencing it (an overlay holding the same content at several
+//     indices counts once; a per-overlay reference record counts its leaves).
 //   - An overlay has a tree id ([A-Za-z0-9_-], 1..120 bytes), an expiry in Clock microseconds
 //     (kNoExpiry = never), a status (Storing = temporary, Active, Failure, Deleting) and a
-//     bitmap of the block indices it holds; each set bit has a leaf naming the block's hash.
+//     bitmap of the block indices it holds (stored in chunks of 1024 bits); each set bit has a
+//     leaf naming the block's hash.
 //   - Quota: used_bytes = bytes of stored blocks, block_count = stored blocks, reserved_bytes =
 //     reserve() minus release(). A new block must fit: used + reserved + size <= quota_max.
+//     A reservation is a promise of room for an upload: reserve(n) then put_block(..., true)
+//     draws each new block's bytes from the reservation first (so a reserved upload cannot be
+//     starved by others), release(n) returns what the upload did not use.
 //
 // Promises:
-//   - put_block: the leaf, the bitmap bit, the refcount increment (only for a new leaf), the
-//     quota counters and (for new content) the block bytes are one atomic backend batch, so a
-//     crash leaves all or none of them. (Stronger than "metadata before bytes": there is never
-//     metadata without its bytes nor bytes without their metadata.) Re-putting the same block at
-//     the same index is a no-op OK; a different block at an occupied index is Conflict. A put into
-//     a Deleting or Failure overlay is Aborted; into an unknown overlay NotFound; past the quota
-//     NoSpace.
+//   - put_block: the leaf, the bitmap bit, the reference count, the refcount increment (only
+//     for the overlay's first leaf naming the block), the quota counters and (for new content)
+//     the block bytes are one atomic backend batch, so a crash leaves all or none of them: one
+//     synced write per put. (Stronger than "metadata before bytes": there is never metadata
+//     without its bytes nor bytes without their metadata.) A put of new content reads nothing
+//     (the block filter); of stored content, at most two small records. Re-putting the same
+//     block at the same index is a no-op OK; a different block at an occupied index is Conflict.
+//     A put into a Deleting or Failure overlay is Aborted; into an unknown overlay NotFound; past
+//     the quota NoSpace.
 //   - finalize(temp, tree): temp must be Storing. If tree does not exist, temp is renamed to tree
 //     and becomes Active in one atomic batch. If tree exists (and is not Deleting), tree's
 //     expiry becomes the later of the two and temp is dropped; OK either way.
 //   - drop(tree): marks the overlay Deleting (one batch; later puts are refused), then phase 1
-//     in batches of at most drop_batch_leaves_max leaves: clears leaves and bits and decrements
-//     refcounts atomically (a block reaching 0 gets a garbage marker in the same batch); the
+//     in batches of at most drop_batch_leaves_max leaves: clears leaves and bits, and when the
+//     overlay's last leaf naming a block goes, decrements that block's refcount, atomically (a
+//     block reaching 0 gets a garbage marker in the same batch); the
 //     batch clearing the last leaf removes the overlay record. Phase 2 deletes the marked blocks
 //     whose refcount is still 0, with their quota, one atomic batch per at most
 //     gc_batch_blocks_max blocks. A drop of an unknown tree is OK (idempotent). A second drop of
@@ -115,7 +122,9 @@ class OverlayStore {
   // Creates an overlay (Storing if temporary, else Active). An existing non-Deleting overlay
   // keeps its status and gets the later expiry (OK); a Deleting one is Aborted.
   Task<Status> create_overlay(std::string tree, uint64_t expiry_us, bool temporary);
-  Task<Status> put_block(std::string tree, uint32_t index, std::string bytes);
+  // from_reservation: a new block's bytes come out of reserved_bytes first (see Quota above).
+  Task<Status> put_block(std::string tree, uint32_t index, std::string bytes,
+                         bool from_reservation = false);
   // The bytes at tree/index, or NotFound.
   Task<Result<std::string>> read_block(std::string tree, uint32_t index);
   Task<Status> set_expiry(std::string tree, uint64_t expiry_us);
@@ -136,6 +145,8 @@ class OverlayStore {
   uint64_t underflow_count() const { return underflow_count_; }
   // Whether the block with this content is stored.
   Task<Result<bool>> has_block_content(std::string bytes);
+  // The refcount of the block with this content (overlays referencing it), or NotFound.
+  Task<Result<uint64_t>> block_refcount(std::string bytes);
 
  private:
   struct DropState;
@@ -149,8 +160,22 @@ class OverlayStore {
   Task<Status> commit_locked(WriteBatch batch);
   Task<Status> load_locked();
   Task<Result<std::optional<overlay_layout::BlockRecord>>> block_record_locked(std::string hash);
+  // What one put adds to a batch, decided before anything is written.
+  struct PutPlan {
+    WriteBatch batch;
+    overlay_layout::MetaRecord meta;
+    bool new_block = false;
+  };
   Task<Status> put_block_locked(std::string tree, uint32_t index, std::string hash,
-                                std::string bytes);
+                                std::string bytes, bool from_reservation);
+  // Adds the reference of overlay id to block hash (and the block itself if new) to *plan.
+  Task<Status> plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
+                                     bool from_reservation, std::string where, PutPlan* plan);
+  // Leaves of overlay id naming block hash (0 if none).
+  Task<Result<uint64_t>> references_locked(uint64_t id, std::string hash);
+  // Puts (or removes, when empty) the chunk of bitmap holding chunk into batch.
+  static void put_chunk(WriteBatch* batch, uint64_t id, const std::string& bitmap, uint32_t chunk);
+  const std::string& bitmap_of(uint64_t id) const;
   Task<Status> write_overlay_locked(std::string tree, overlay_layout::OverlayRecord record);
 
   // Drop internals (overlay_drop.cc).
@@ -158,6 +183,10 @@ class OverlayStore {
   Task<Result<bool>> mark_deleting(std::string tree);
   // One phase-1 batch; sets *done when the overlay record is gone.
   Task<Status> drop_leaves_batch(std::string tree, std::vector<std::string>* zeroed, bool* done);
+  // Removes `leaves` leaves of overlay id naming hash from its reference record (in *batch);
+  // 1 if that was the overlay's last leaf naming the block (its refcount drops by one), else 0.
+  Task<Result<uint64_t>> drop_reference_locked(uint64_t id, std::string hash, uint64_t leaves,
+                                               WriteBatch* batch);
   Task<Result<uint64_t>> collect_garbage(std::vector<std::string> hashes);
   Task<Result<std::vector<std::string>>> marked_garbage(size_t limit);
   std::vector<std::string> maintenance_candidates(uint64_t now_us, bool* more) const;
@@ -175,7 +204,8 @@ class OverlayStore {
   bool loaded_ = false;  // false after a failed commit: reload before trusting the cache
   overlay_layout::MetaRecord meta_;
   OverlayMap overlays_;
-  BlockFilter block_filter_;  // every stored block's hash (rebuilt by load_locked)
+  std::map<uint64_t, std::string> bitmaps_;  // overlay id -> bitmap (no entry = empty)
+  BlockFilter block_filter_;                 // every stored block's hash (rebuilt by load_locked)
   std::map<std::string, std::shared_ptr<DropState>, std::less<>> dropping_;
   uint64_t underflow_count_ = 0;
 };

@@ -1,26 +1,50 @@
 // OverlayStore bulk upload figures (issue 6): put N blocks of 64 KiB (distinct content) into one
 // overlay on PosixEnv with a synced LevelDB or SQLite backend, against writing the same blocks
-// straight to the same backend (one synced put per block, no overlay metadata, no hashing).
+// straight to the same backend without overlay metadata.
+//
+// Baselines (same PosixEnv, same BackendOptions: sync = true, same backend tuning, one synced
+// put per block, same 64 KiB values):
+//   RawBlockPut    under "b" + big-endian block number: the keys the OverlayStore gives block
+//                  bytes ("b" + its arrival sequence), so the backend sees the same key order.
+//                  The fair baseline for the bookkeeping: no hashing, leaves, references,
+//                  refcounts or quota.
+//   RawContentPut  under "b" + SHA-256 of the bytes (hashed in the timed loop): a plain
+//                  content-addressed block store, as the OverlayStore keyed bytes before it
+//                  switched to sequence keys. LevelDB's compaction rewrites random keys level
+//                  after level, so this costs ~2x the bytes of RawBlockPut for reasons that have
+//                  nothing to do with the bookkeeping.
+//   RawBlockPutViaExecutor  RawBlockPut through Executor::run_blocking (the thread-pool hop the
+//                  OverlayStore's async API pays).
 // The ratio OverlayBulkPut / RawBlockPut is the overlay's bookkeeping cost (target <= 1.3x; the
 // seed's design cost 10x through per-block CAS round trips).
 //
-//   build/<dir>/tests/tierkv-bench --benchmark_filter='(OverlayBulkPut|RawBlockPut).*/4096'
-//       --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
+// Counters per block (what a put costs, step 1 of the issue's figure): backend_writes and
+// backend_gets (calls reaching the backend: one write = one synced batch or put), write_KiB
+// (bytes the process handed to write(2), /proc/self/io wchar: log + tables + compactions),
+// cpu_us (user + system CPU of the whole process). BM_BlockHash is the SHA-256 of one block.
+//
+//   build/<dir>/tests/tierkv-bench
+//   --benchmark_filter='(OverlayBulkPut|RawBlockPut)/leveldb/blocks:16384'
+//       --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 // (interleaved repetitions: fsync latency on a shared machine drifts by 2x over minutes).
 //
 // Args: block count (4096 = 256 MiB, 16384 = 1 GiB). One iteration each (a fresh store in a
 // fresh temp directory under $TMPDIR or /tmp); open and clean-up are not timed.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "engine/backends/backend_factory.h"
+#include "engine/backends/fault_injecting_backend.h"
 #include "engine/exec/asio_executor.h"
 #include "engine/io/env_util.h"
 #include "engine/io/posix_env.h"
+#include "engine/overlay/overlay_layout.h"
 #include "engine/overlay/overlay_store.h"
 #include "sim/runtime/prng.h"
 
@@ -47,8 +71,9 @@ std::string overlay_bench_block(uint64_t n) {
   return block;
 }
 
+// A fresh synced backend in a fresh temp directory, wrapped to count the calls reaching it.
 struct FreshBackend {
-  FreshBackend(const std::string& name) {
+  explicit FreshBackend(const std::string& name) {
     const char* base = std::getenv("TMPDIR");
     std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/tierkv-overlay-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) std::abort();
@@ -62,20 +87,73 @@ struct FreshBackend {
       std::fprintf(stderr, "open %s: %s\n", name.c_str(), opened.status().to_string().c_str());
       std::abort();
     }
-    backend = std::move(opened).value();
+    backend = std::make_unique<FaultInjectingBackend>(
+        std::move(opened).value(), [this](std::string_view op, std::string_view) {
+          if (op == "get") ++gets;
+          if (op == "put" || op == "write" || op == "remove") ++writes;
+          return Status();
+        });
   }
   ~FreshBackend() {
     backend.reset();
     (void)remove_dir_recursive(overlay_bench_env(), dir);
   }
   std::string dir;
+  uint64_t gets = 0;
+  uint64_t writes = 0;
   std::unique_ptr<Backend> backend;
+};
+
+// Process-wide I/O and CPU counters at one instant.
+struct Usage {
+  uint64_t write_bytes = 0;  // /proc/self/io wchar
+  double cpu_us = 0;
+
+  static Usage now() {
+    Usage u;
+    std::ifstream io("/proc/self/io");
+    std::string name;
+    uint64_t value = 0;
+    while (io >> name >> value) {
+      if (name == "wchar:") u.write_bytes = value;
+    }
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    u.cpu_us = static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 +
+               static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+    return u;
+  }
+};
+
+// Timed region bookkeeping: Usage and backend call counts at start, per-block counters at end.
+struct Meter {
+  explicit Meter(const FreshBackend& fresh) : fresh_(fresh), start_(Usage::now()) {
+    gets_ = fresh.gets;
+    writes_ = fresh.writes;
+  }
+  void report(benchmark::State& state, uint64_t blocks) const {
+    const Usage end = Usage::now();
+    const auto n = static_cast<double>(blocks);
+    state.counters["backend_writes"] = static_cast<double>(fresh_.writes - writes_) / n;
+    state.counters["backend_gets"] = static_cast<double>(fresh_.gets - gets_) / n;
+    state.counters["write_KiB"] =
+        static_cast<double>(end.write_bytes - start_.write_bytes) / n / 1024.0;
+    state.counters["cpu_us"] = (end.cpu_us - start_.cpu_us) / n;
+  }
+  const FreshBackend& fresh_;
+  Usage start_;
+  uint64_t gets_ = 0;
+  uint64_t writes_ = 0;
 };
 
 void check(const Status& status, const char* what) {
   if (status.ok()) return;
   std::fprintf(stderr, "%s: %s\n", what, status.to_string().c_str());
   std::abort();
+}
+
+void set_bytes(benchmark::State& state, uint64_t blocks) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blocks * kOverlayBlockBytes));
 }
 
 Task<Status> put_all(OverlayStore* store, uint64_t blocks) {
@@ -96,34 +174,53 @@ void BM_OverlayBulkPut(benchmark::State& state, std::string backend_name) {
     auto store = run_sync(*executor, OverlayStore::open(fresh->backend.get(), executor.get(), {}));
     check(store.status(), "open overlay store");
     check(run_sync(*executor, (*store)->create_overlay("bench", kNoExpiry, false)), "create");
+    Meter meter(*fresh);
     state.ResumeTiming();
     check(run_sync(*executor, put_all(store->get(), blocks)), "put_block");
     state.PauseTiming();
+    meter.report(state, blocks);
     state.counters["used_MiB"] = static_cast<double>((*store)->quota().used_bytes) / (1 << 20);
     store = Status::aborted("closed");
     executor.reset();
     fresh.reset();
     state.ResumeTiming();
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blocks * kOverlayBlockBytes));
+  set_bytes(state, blocks);
 }
 
-void BM_RawBlockPut(benchmark::State& state, std::string backend_name) {
+// Raw synced puts, one per block; key_of(n, bytes) names block n.
+template <typename KeyOf>
+void raw_put_loop(benchmark::State& state, const std::string& backend_name, KeyOf key_of) {
   const auto blocks = static_cast<uint64_t>(state.range(0));
   for (auto _ : state) {
     state.PauseTiming();
     auto fresh = std::make_unique<FreshBackend>(backend_name);
+    Meter meter(*fresh);
     state.ResumeTiming();
     for (uint64_t i = 0; i < blocks; ++i) {
-      std::string key = "b";
-      key += std::to_string(i);
-      check(fresh->backend->put(key, overlay_bench_block(i)), "raw put");
+      std::string block = overlay_bench_block(i);
+      check(fresh->backend->put(key_of(i, block), block), "raw put");
     }
     state.PauseTiming();
+    meter.report(state, blocks);
     fresh.reset();
     state.ResumeTiming();
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blocks * kOverlayBlockBytes));
+  set_bytes(state, blocks);
+}
+
+void BM_RawContentPut(benchmark::State& state, std::string backend_name) {
+  raw_put_loop(state, backend_name, [](uint64_t, const std::string& block) {
+    std::string key = "b";
+    key += overlay_layout::block_hash(block);
+    return key;
+  });
+}
+
+void BM_RawBlockPut(benchmark::State& state, std::string backend_name) {
+  raw_put_loop(state, backend_name, [](uint64_t n, const std::string&) {
+    return overlay_layout::block_bytes_key(n + 1);
+  });
 }
 
 // The same raw puts, each through Executor::run_blocking as the OverlayStore does: separates
@@ -131,7 +228,7 @@ void BM_RawBlockPut(benchmark::State& state, std::string backend_name) {
 // overlay's bookkeeping.
 Task<Status> raw_put_all(Executor* executor, Backend* backend, uint64_t blocks) {
   for (uint64_t i = 0; i < blocks; ++i) {
-    std::string key = "b" + std::to_string(i);
+    std::string key = overlay_layout::block_bytes_key(i + 1);
     std::string block = overlay_bench_block(i);
     Status status = co_await blocking(*executor, [&] { return backend->put(key, block); });
     if (!status.ok()) co_return status;
@@ -145,43 +242,47 @@ void BM_RawBlockPutViaExecutor(benchmark::State& state, std::string backend_name
     state.PauseTiming();
     auto fresh = std::make_unique<FreshBackend>(backend_name);
     auto executor = std::make_unique<AsioExecutor>(AsioExecutorOptions{1});
+    Meter meter(*fresh);
     state.ResumeTiming();
     check(run_sync(*executor, raw_put_all(executor.get(), fresh->backend.get(), blocks)), "put");
     state.PauseTiming();
+    meter.report(state, blocks);
     executor.reset();
     fresh.reset();
     state.ResumeTiming();
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blocks * kOverlayBlockBytes));
+  set_bytes(state, blocks);
 }
 
-BENCHMARK_CAPTURE(BM_RawBlockPutViaExecutor, leveldb, std::string("leveldb"))
-    ->Arg(4096)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(BM_OverlayBulkPut, leveldb, std::string("leveldb"))
-    ->Arg(4096)
-    ->Arg(16384)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(BM_RawBlockPut, leveldb, std::string("leveldb"))
-    ->Arg(4096)
-    ->Arg(16384)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(BM_OverlayBulkPut, sqlite, std::string("sqlite"))
-    ->Arg(4096)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(BM_RawBlockPut, sqlite, std::string("sqlite"))
-    ->Arg(4096)
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+// CPU of the content address: SHA-256 of one 64 KiB block.
+void BM_BlockHash(benchmark::State& state) {
+  const std::string block = overlay_bench_block(7);
+  for (auto _ : state) benchmark::DoNotOptimize(overlay_layout::block_hash(block));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kOverlayBlockBytes));
+}
+BENCHMARK(BM_BlockHash);
+
+#define TIERKV_OVERLAY_BENCH(fn, backend, ...)          \
+  BENCHMARK_CAPTURE(fn, backend, std::string(#backend)) \
+      ->Args({__VA_ARGS__})                             \
+      ->ArgNames({"blocks"})                            \
+      ->Iterations(1)                                   \
+      ->Unit(benchmark::kMillisecond)                   \
+      ->UseRealTime()
+
+TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, leveldb, 4096);
+TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, leveldb, 16384);
+TIERKV_OVERLAY_BENCH(BM_RawContentPut, leveldb, 4096);
+TIERKV_OVERLAY_BENCH(BM_RawContentPut, leveldb, 16384);
+TIERKV_OVERLAY_BENCH(BM_RawBlockPut, leveldb, 4096);
+TIERKV_OVERLAY_BENCH(BM_RawBlockPut, leveldb, 16384);
+TIERKV_OVERLAY_BENCH(BM_RawBlockPutViaExecutor, leveldb, 4096);
+TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, sqlite, 4096);
+TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, sqlite, 16384);
+TIERKV_OVERLAY_BENCH(BM_RawContentPut, sqlite, 4096);
+TIERKV_OVERLAY_BENCH(BM_RawContentPut, sqlite, 16384);
+TIERKV_OVERLAY_BENCH(BM_RawBlockPut, sqlite, 4096);
+TIERKV_OVERLAY_BENCH(BM_RawBlockPut, sqlite, 16384);
 
 }  // namespace
 }  // namespace tierkv

@@ -1,8 +1,9 @@
 // OverlayStore against a model (RapidCheck stateful test): random sequences of create, put,
 // finalize, mark_failed, drop and clock advance + maintenance. After every command the status
 // code equals the model's, every overlay's status/expiry/block count and every block's bytes
-// equal the model's, the quota equals the bytes of the distinct contents still named, and the
-// consistency checker finds nothing. (Zero executor latency, so time moves only when a command
+// equal the model's, every block's refcount equals the overlays naming it, the quota equals the
+// bytes of the distinct contents still named, and the consistency checker finds nothing. Drops
+// run in batches of two leaves. (Zero executor latency, so time moves only when a command
 // moves it and expiries are exact.)
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -33,8 +34,15 @@ struct Model {
   uint64_t now_us = 0;
 };
 
+// Drops in batches of two leaves: an overlay's references to one block span several batches.
+OverlayStoreOptions small_drop_batches() {
+  OverlayStoreOptions options;
+  options.drop_batch_leaves_max = 2;
+  return options;
+}
+
 struct Sut {
-  Sut() : rig(1, sim::SimExecutorOptions{0, 0}), ov(rig) {}
+  Sut() : rig(1, sim::SimExecutorOptions{0, 0}), ov(rig, small_drop_batches()) {}
   OverlayRig rig;
   MemoryOverlay ov;
 };
@@ -47,6 +55,7 @@ void expect_matches(const Model& m, Sut& sut) {
   std::vector<OverlayInfo> infos = s.overlays();
   RC_ASSERT(infos.size() == m.overlays.size());
   std::set<uint64_t> live_tags;
+  std::map<uint64_t, uint64_t> overlays_naming;  // tag -> overlays holding it (the refcount)
   for (const OverlayInfo& info : infos) {
     auto it = m.overlays.find(info.tree);
     RC_ASSERT(it != m.overlays.end());
@@ -59,6 +68,14 @@ void expect_matches(const Model& m, Sut& sut) {
       RC_ASSERT(*bytes == content(tag));
       live_tags.insert(tag);
     }
+    std::set<uint64_t> tags;
+    for (const auto& [index, tag] : it->second.blocks) tags.insert(tag);
+    for (uint64_t tag : tags) overlays_naming[tag] += 1;
+  }
+  for (const auto& [tag, overlays] : overlays_naming) {
+    Result<uint64_t> refcount = sut.rig.sync(s.block_refcount(content(tag)));
+    RC_ASSERT(refcount.ok());
+    RC_ASSERT(*refcount == overlays);
   }
   uint64_t live_bytes = 0;
   for (uint64_t tag : live_tags) live_bytes += content_size(tag);
