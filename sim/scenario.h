@@ -28,6 +28,10 @@ struct WorldConfig {
   uint64_t wal_segment_size_bytes = 64 * 1024;
   uint32_t sector_size_bytes = 512;
   uint32_t latency_us_max = 50;     // SimExecutor yield/run_blocking latency bound
+  // Benchmark worlds only (never generated, not written to scenario files): memory tiers sit
+  // straight on the memory backend, with no VersionedStore or WAL under them. Nothing survives
+  // a crash then, so REQUIRES a run without crash faults (tests/bench/sim_bench.cc).
+  bool volatile_memory = false;
   friend bool operator==(const WorldConfig&, const WorldConfig&) = default;
 };
 

@@ -88,10 +88,12 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
                                            FaultWindows* backup_faults, uint64_t seed,
                                            PrimaryWrapper wrap_primary,
                                            const std::string& real_root) {
-  // A memory backend is durable only under a VersionedStore's WAL; LMDB cannot run under one
-  // in the simulator (its files are real, the store's snapshot directories are SimEnv's).
+  // A memory backend is durable only under a VersionedStore's WAL (unless the benchmark asked
+  // for volatile memory tiers); LMDB cannot run under one in the simulator (its files are real,
+  // the store's snapshot directories are SimEnv's).
+  const bool memory_under_wal = config.backend == "memory" && !config.volatile_memory;
   const bool primary_versioned =
-      (config.versioned_primary || config.backend == "memory") && config.backend != "lmdb";
+      (config.versioned_primary || memory_under_wal) && config.backend != "lmdb";
   std::unique_ptr<World> world(new World(config, env, executor));
   world->wrap_primary_ = std::move(wrap_primary);
   TIERKV_ASSIGN_OR_RETURN(world->primary_,
@@ -101,7 +103,7 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
     assert(backup_faults != nullptr && "a backup tier needs the runner's fault windows");
     TIERKV_ASSIGN_OR_RETURN(
         world->backup_, open_durable(config, env, executor, kBackupDir,
-                                     config.backend == "memory", seed + 1, real_root));
+                                     memory_under_wal, seed + 1, real_root));
     world->backup_fault_windows_ = backup_faults;
   }
   if (config.ephemeral_tier) {
@@ -111,7 +113,7 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
   if (config.overlay_store && config.backend != "lmdb") {
     TIERKV_ASSIGN_OR_RETURN(world->overlay_tier_,
                             open_durable(config, env, executor, kOverlayDir,
-                                         config.backend == "memory", seed + 2, real_root));
+                                         memory_under_wal, seed + 2, real_root));
     OverlayStoreOptions options;
     options.quota_max_bytes = kOverlayQuotaBytes;
     options.on_underflow = UnderflowPolicy::kClampAndLog;  // counted, reported by the checker

@@ -1,16 +1,29 @@
 // Simulator throughput (issue 7 "Numbers"): whole runs of tierkv-sim's runner, every checker
-// on, one seed per iteration (seeds 1, 2, 3, ...), single-threaded:
-//   - sim_ops_per_s:      client operations issued per second of real time;
-//   - sim_to_real_ratio:  simulated seconds per real second.
-// Worlds: the memory backend under the native WAL store (VersionedStore: every durable tier
-// sits on one, as the simulator builds it) with no faults, the same with the seed's swarm of
-// faults (crashes, torn writes, EIO, outages...), and LevelDB on SimEnv with swarm faults.
+// on, one seed per iteration (seeds 1, 2, 3, ...), single-threaded. Counters (per second of
+// the benchmark's CPU time, i.e. of one core, so a loaded machine skews them less):
+//   - sim_ops_per_s:      client operations issued per CPU second;
+//   - sim_to_real_ratio:  simulated seconds per CPU second;
+//   - us_per_op:          CPU microseconds per client operation (the inverse of the first);
+//   - events_per_op:      trace events (timer firings, SimEnv calls, restarts) per operation:
+//                         how many scheduler/env steps one client operation costs.
+// Worlds, each the seed's drawn tier layout (ephemeral / backup / overlay tiers, latencies):
+//   - BM_SimMemory:              the issue's headline world: every tier straight on the memory
+//                                backend (WorldConfig::volatile_memory), no faults (nothing
+//                                would survive a crash), snapshot/rollback ops dropped (they
+//                                need a VersionedStore);
+//   - BM_SimVersionedNoFaults:   the native WAL store: every durable tier a VersionedStore
+//                                (WAL on SimEnv + LtHash per commit) over memory working
+//                                copies, as tierkv-sim builds backend "memory", no faults;
+//   - BM_SimVersionedSwarm:      the same with the seed's swarm of faults (crashes, torn
+//                                writes, EIO, outages...);
+//   - BM_SimLevelDbSwarm:        LevelDB on SimEnv with swarm faults.
 //
 //   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIERKV_BUILD_BENCH=ON
 //   cmake --build build/bench --target tierkv-bench
 //   build/bench/tests/tierkv-bench --benchmark_filter='Sim'
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -21,36 +34,70 @@ namespace {
 
 constexpr uint64_t kOpsPerRun = 400;
 
-void run_seeds(benchmark::State& state, const std::string& backend, bool faults) {
+enum class WorldKind { kMemory, kVersioned };
+
+Scenario make_scenario(uint64_t seed, const std::string& backend, WorldKind kind, bool faults) {
   GenerateOptions options;
   options.ops = kOpsPerRun;
   options.backend = backend;
   options.no_faults = !faults;
+  Scenario scenario = generate_scenario(seed, options);
+  if (kind == WorldKind::kMemory) {
+    scenario.world.volatile_memory = true;
+    scenario.world.versioned_primary = false;
+    std::erase_if(scenario.ops, [](const Op& op) {
+      return op.kind == OpKind::kSnapshot || op.kind == OpKind::kRollback;
+    });
+  }
+  return scenario;
+}
+
+void run_seeds(benchmark::State& state, const std::string& backend, WorldKind kind,
+               bool faults) {
   uint64_t seed = 0;
   uint64_t ops = 0;
   uint64_t simulated_us = 0;
   uint64_t violations = 0;
+  uint64_t events = 0;
   for (auto _ : state) {
-    const Scenario scenario = generate_scenario(++seed, options);
+    state.PauseTiming();  // generating the scenario is not simulation
+    const Scenario scenario = make_scenario(++seed, backend, kind, faults);
+    state.ResumeTiming();
     const RunResult result = run_scenario(scenario);
     ops += result.stats.ops_issued;
     simulated_us += result.stats.simulated_time_us;
     violations += result.violations.size();
+    events += result.stats.trace_events;
     benchmark::DoNotOptimize(result.trace_hex.data());
   }
   state.counters["sim_ops_per_s"] = benchmark::Counter(static_cast<double>(ops),
                                                        benchmark::Counter::kIsRate);
   state.counters["sim_to_real_ratio"] = benchmark::Counter(
       static_cast<double>(simulated_us) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["us_per_op"] =
+      benchmark::Counter(static_cast<double>(ops) / 1e6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["events_per_op"] =
+      ops == 0 ? 0.0 : static_cast<double>(events) / static_cast<double>(ops);
   state.counters["violations"] = static_cast<double>(violations);
 }
 
-void BM_SimMemoryVersionedNoFaults(benchmark::State& state) { run_seeds(state, "memory", false); }
-void BM_SimMemoryVersionedSwarm(benchmark::State& state) { run_seeds(state, "memory", true); }
-void BM_SimLevelDbSwarm(benchmark::State& state) { run_seeds(state, "leveldb", true); }
+void BM_SimMemory(benchmark::State& state) {
+  run_seeds(state, "memory", WorldKind::kMemory, false);
+}
+void BM_SimVersionedNoFaults(benchmark::State& state) {
+  run_seeds(state, "memory", WorldKind::kVersioned, false);
+}
+void BM_SimVersionedSwarm(benchmark::State& state) {
+  run_seeds(state, "memory", WorldKind::kVersioned, true);
+}
+void BM_SimLevelDbSwarm(benchmark::State& state) {
+  run_seeds(state, "leveldb", WorldKind::kVersioned, true);
+}
 
-BENCHMARK(BM_SimMemoryVersionedNoFaults)->Unit(benchmark::kMillisecond)->MinTime(3.0);
-BENCHMARK(BM_SimMemoryVersionedSwarm)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_SimMemory)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_SimVersionedNoFaults)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_SimVersionedSwarm)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 BENCHMARK(BM_SimLevelDbSwarm)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
