@@ -4,7 +4,8 @@
 // Promises:
 //   - Every file goes through options.env; time through options.clock.
 //   - Writes use WriteOptions.sync = options.sync: with sync, an OK put/remove/write is in the
-//     fsync'ed log and survives a power cut; a batch is one log record, so all-or-nothing.
+//     synced log (File::sync: fdatasync on PosixEnv) and survives a power cut; a batch is one
+//     log record, so all-or-nothing.
 //   - Background compactions run only inside this object's calls, after the foreground work,
 //     on the caller's thread (drained until none is left), and before the DB is deleted. So
 //     under the simulator the same seed gives the same file operations.

@@ -14,7 +14,12 @@
 //     access (then WAL mode keeps its index in heap memory). Locks are tracked per file only;
 //     exclusion between processes is the owner's job (SqliteBackend holds an Env lock file).
 //   - xDeviceCharacteristics advertises nothing (no atomic or safe-append guarantee that SimEnv's
-//     crash model does not honour); xSectorSize is 4096.
+//     crash model does not honour); xSectorSize is 4096. Cost against SQLite's own unix VFS,
+//     which advertises POWERSAFE_OVERWRITE on Linux: each synced WAL commit is padded to the
+//     4096-byte sector with repeated frames (about 6.6 pwrites per one-row commit instead of
+//     3.4; the same one fdatasync). SimEnv does keep POWERSAFE_OVERWRITE (a crash changes only
+//     bytes written since the last sync), so advertising it would be honest, but it changes
+//     SQLite's file operations and so every recorded SQLite simulator trace.
 //   - xRandomness is a splitmix64 stream from the seed (deterministic); xSleep returns at once;
 //     xCurrentTime* are the tierkv Clock's microseconds past the Unix epoch (a monotonic clock in
 //     production: SQL date functions see an arbitrary date). xDl* go to the default VFS.
