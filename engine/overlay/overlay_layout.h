@@ -19,7 +19,9 @@
 // Blocks are found by content (the hash names the block record) but their bytes are stored
 // under a sequence number given in arrival order: an LSM backend then flushes the bulk of the
 // data in key order and compacts it without rewriting it level after level, as it must for
-// random (hash) keys; measured on LevelDB, hash keys wrote ~2x the bytes of sequential keys.
+// random (hash) keys. Measured on LevelDB (tests/bench/overlay_bench.cc, 64 KiB blocks): a
+// bulk put wrote 452 KiB per block with hash keys, 193 KiB with sequence keys. The "b" tag sorts
+// before every metadata tag, so new bytes never overlap older bytes tables in a compaction.
 // Records end with a masked CRC32C of what precedes it; a bad record is Corruption naming
 // its key.
 #pragma once

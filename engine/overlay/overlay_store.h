@@ -1,10 +1,11 @@
 // OverlayStore: content-addressed, refcounted blocks grouped into overlays (datasets) that
 // carry an expiry and a status, with quota accounting. After the Archivist overlay design
-// (../shared/seeds/003_*), minus its two reviewed failures: one put costs one metadata read and
-// one atomic batch (no per-block CAS round trips), and no counter can go negative.
+// (../shared/seeds/003_*), minus its two reviewed failures: a put of new content costs one
+// atomic batch and no read (no per-block CAS round trips), and no counter can go negative.
 //
 // Model:
-//   - A block is stored once per distinct content (key = SHA-256 of its bytes). Its refcount
+//   - A block is stored once per distinct content (found by the SHA-256 of its bytes; the bytes
+//     themselves are kept under an arrival sequence number, see overlay_layout.h). Its refcount
 //     is the number of overlays referencing it (an overlay holding the same content at several
 //     indices counts once; a per-overlay reference record counts its leaves).
 //   - An overlay has a tree id ([A-Za-z0-9_-], 1..120 bytes), an expiry in Clock microseconds

@@ -11,8 +11,8 @@
 //   RawContentPut  under "b" + SHA-256 of the bytes (hashed in the timed loop): a plain
 //                  content-addressed block store, as the OverlayStore keyed bytes before it
 //                  switched to sequence keys. LevelDB's compaction rewrites random keys level
-//                  after level, so this costs ~2x the bytes of RawBlockPut for reasons that have
-//                  nothing to do with the bookkeeping.
+//                  after level, so this writes 3.5x the bytes of RawBlockPut for reasons that
+//                  have nothing to do with the bookkeeping.
 //   RawBlockPutViaExecutor  RawBlockPut through Executor::run_blocking (the thread-pool hop the
 //                  OverlayStore's async API pays).
 // The ratio OverlayBulkPut / RawBlockPut is the overlay's bookkeeping cost (target <= 1.3x; the
@@ -23,9 +23,8 @@
 // (bytes the process handed to write(2), /proc/self/io wchar: log + tables + compactions),
 // cpu_us (user + system CPU of the whole process). BM_BlockHash is the SHA-256 of one block.
 //
-//   build/<dir>/tests/tierkv-bench
-//   --benchmark_filter='(OverlayBulkPut|RawBlockPut)/leveldb/blocks:16384'
-//       --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+//   build/<dir>/tests/tierkv-bench --benchmark_filter='(OverlayBulkPut|RawBlockPut)/leveldb/'
+//       --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
 // (interleaved repetitions: fsync latency on a shared machine drifts by 2x over minutes).
 //
 // Args: block count (4096 = 256 MiB, 16384 = 1 GiB). One iteration each (a fresh store in a
