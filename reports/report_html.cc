@@ -18,6 +18,13 @@ h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 .chart text { font-size: 12px; fill: #424242; } .chart .empty { fill: #757575; }
 .cell.pass { fill: #43a047; } .cell.fail { fill: #e53935; }
 .cell.abort { fill: #6a1b9a; } .cell.unknown { fill: #bdbdbd; }
+.cell.setup-error { fill: #fdd835; } .cell.not-run { fill: #eeeeee; }
+rect.op.ok { fill: #43a047; } rect.op.failed { fill: #fb8c00; }
+rect.op.abandoned { fill: #9e9e9e; } rect.op.unobserved { fill: #bdbdbd; }
+circle.fault { fill: #fb8c00; stroke: #212121; }
+line.crash { stroke: #c62828; stroke-width: 2; } line.recovery { stroke: #1e88e5; stroke-width: 2; }
+line.violation { stroke: #000; stroke-width: 3; stroke-dasharray: 4 2; }
+polyline.series { fill: none; stroke: #5e35b1; stroke-width: 2; } circle.sample { fill: #5e35b1; }
 .bar.fault { fill: #fb8c00; } .bar.checked { fill: #1e88e5; } .bar.violated { fill: #e53935; }
 .bar.latency { fill: #00897b; } .bar.throughput { fill: #5e35b1; }
 .axis { stroke: #616161; stroke-width: 2; }
@@ -58,15 +65,18 @@ std::string grid_section(const SweepSummary& s) {
   html << "<h2>Seed outcomes</h2><p class=\"legend\"><span style=\"background:#43a047\"></span>"
           "passed<span style=\"background:#e53935\"></span>invariant violated"
           "<span style=\"background:#6a1b9a\"></span>process aborted"
-          "<span style=\"background:#bdbdbd\"></span>no violation reported</p>";
+          "<span style=\"background:#fdd835\"></span>setup error"
+          "<span style=\"background:#eeeeee\"></span>not run"
+          "<span style=\"background:#bdbdbd\"></span>no violation reported (outcome unknown)</p>";
   const uint64_t per_cell = grid_seeds_per_cell(s.seeds_planned);
   if (per_cell > 1) {
     html << "<p class=\"note\">Each cell is " << per_cell
          << " consecutive seeds of the shard; hover for the seeds and what failed.</p>";
   }
-  if (!every_seed_ran(s)) {
-    html << "<p class=\"note\">Grey seeds: report.json lists failures only, so a seed that did "
-            "not fail may not have run (sweep stopped early) or had a setup error.</p>";
+  if (s.seed_outcomes.empty() && !every_seed_ran(s)) {
+    html << "<p class=\"note\">Grey seeds: this report.json has no seed_outcomes and lists "
+            "failures only, so a seed that did not fail may not have run (sweep stopped early) or "
+            "had a setup error.</p>";
   }
   html << svg_seed_grid(s);
   return html.str();
@@ -107,9 +117,27 @@ std::string timeline_section(const SweepSummary& s) {
   if (!f->scenario_file.empty()) {
     html << "<br>Scenario: <code>" << html_escape(f->scenario_file) << "</code>";
   }
-  html << "</p><p class=\"note\">report.json carries no per-run events, so this run's "
-          "operations, faults and crash/recovery points cannot be drawn here; replay the "
-          "scenario for its trace.</p></div>";
+  html << "</p>";
+  const std::string timeline = svg_run_timeline(*f);
+  if (timeline.empty()) {
+    html << "<p id=\"run-timeline-missing\" class=\"note\">No events were recorded for this "
+            "run (its process died, or the report predates event timelines); replay the "
+            "scenario for its trace.</p></div>";
+    return html.str();
+  }
+  html << "<h3>Timeline of seed " << f->seed << " (simulated time)</h3><p class=\"legend\">"
+          "<span style=\"background:#43a047\"></span>op ok"
+          "<span style=\"background:#fb8c00\"></span>op failed / fault"
+          "<span style=\"background:#9e9e9e\"></span>abandoned at a crash"
+          "<span style=\"background:#c62828\"></span>crash"
+          "<span style=\"background:#1e88e5\"></span>recovery"
+          "<span style=\"background:#000\"></span>violation detected</p>"
+       << timeline;
+  if (f->events_dropped > 0) {
+    html << "<p class=\"note\">The run's first " << f->events_dropped
+         << " events are not shown (only its last events are kept).</p>";
+  }
+  html << "</div>";
   return html.str();
 }
 
@@ -120,7 +148,14 @@ std::string latency_section(const SweepSummary& s) {
            "class=\"note\">This report has no latency histogram (field "
            "<code>latency_histogram_us</code>).</p>";
   }
-  return "<h2>Latency (simulated time, µs)</h2>" + svg;
+  std::string html = "<h2>Latency (simulated time, µs)</h2><p class=\"note\">Client operations, "
+                     "issue to completion, in power-of-two buckets.</p><h3>All operations</h3>" +
+                     svg + "<div class=\"row\">";
+  for (const auto& [kind, buckets] : s.latency_histogram_us) {
+    html += "<div><h3>" + html_escape(kind) + "</h3>" +
+            svg_latency_buckets("latency-" + kind, buckets, kind + " ops") + "</div>";
+  }
+  return html + "</div>";
 }
 
 std::string throughput_section(const SweepSummary& s) {
@@ -128,7 +163,14 @@ std::string throughput_section(const SweepSummary& s) {
                          ? "<p class=\"note\">One sweep: ops/s over its wall time. A merged "
                            "report shows one bar per shard.</p>"
                          : "<p class=\"note\">ops/s per shard.</p>";
-  return "<h2>Throughput</h2>" + svg_throughput(s) + note;
+  std::string over_time = svg_throughput_over_time(s);
+  if (over_time.empty()) {
+    over_time = "<p id=\"throughput-over-time-missing\" class=\"note\">This report has no "
+                "throughput samples (field <code>throughput_samples</code>).</p>";
+  } else {
+    over_time = "<h3>Over the sweep (seeds/s between samples)</h3>" + over_time;
+  }
+  return "<h2>Throughput</h2>" + svg_throughput(s) + note + over_time;
 }
 
 std::string failures_section(const SweepSummary& s) {

@@ -104,23 +104,38 @@ Status check_disjoint_complete(const std::vector<ShardReport>& shards) {
   return check_ranges_tile(groups);
 }
 
-Status add_latency(const ShardReport& shard, std::vector<LatencyBucket>& total) {
-  const std::vector<LatencyBucket>& buckets = shard.summary.latency_histogram_us;
-  if (buckets.empty()) return Status::ok_status();
-  if (total.empty()) {
-    total = buckets;
-    return Status::ok_status();
+// Buckets have fixed power-of-two bounds (sim/sweep_observer.h): sum them bound by bound.
+void add_latency(const SweepSummary& s, SweepSummary& m) {
+  for (const auto& [kind, buckets] : s.latency_histogram_us) {
+    std::map<uint64_t, uint64_t> sum;
+    for (const LatencyBucket& b : m.latency_histogram_us[kind]) sum[b.le_us] += b.count;
+    for (const LatencyBucket& b : buckets) sum[b.le_us] += b.count;
+    std::vector<LatencyBucket>& out = m.latency_histogram_us[kind];
+    out.clear();
+    for (const auto& [le_us, count] : sum) out.push_back({le_us, count});
   }
-  const bool same_bounds = std::equal(
-      buckets.begin(), buckets.end(), total.begin(), total.end(),
-      [](const LatencyBucket& a, const LatencyBucket& b) { return a.le_us == b.le_us; });
-  if (!same_bounds) {
-    return Status::invalid_argument("merge: " + shard.source +
-                                    ": field `latency_histogram_us` has other bucket bounds "
-                                    "than the shards before it");
+}
+
+// A shard's samples, tagged with the index of its entry in the merged `shards` (a merged
+// input's own tags are shifted by where its shards land).
+void add_samples(const SweepSummary& s, uint32_t first_shard_entry, SweepSummary& m) {
+  for (ThroughputPoint p : s.throughput_samples) {
+    p.shard = first_shard_entry + p.shard.value_or(0);
+    m.throughput_samples.push_back(p);
   }
-  for (size_t i = 0; i < total.size(); ++i) total[i].count += buckets[i].count;
-  return Status::ok_status();
+}
+
+// Every input's per-seed outcomes placed at their seeds; "" unless every input has them.
+std::string merge_seed_outcomes(const std::vector<ShardReport>& shards, const ReportConfig& m) {
+  std::string out(shard_seed_count(m.seeds_first, m.seeds_last, 0, 1), kOutcomeNotRun);
+  for (const ShardReport& shard : shards) {
+    const SweepSummary& s = shard.summary;
+    if (s.seed_outcomes.empty()) return "";
+    for (uint64_t i = 0; i < s.seed_outcomes.size(); ++i) {
+      out[shard_nth_seed(s.config, i) - m.seeds_first] = s.seed_outcomes[i];
+    }
+  }
+  return out;
 }
 
 void add_shard_entries(const ShardReport& shard, std::vector<ReportShard>& out) {
@@ -176,9 +191,11 @@ Result<SweepSummary> merge_reports(const std::vector<ShardReport>& shards) {
     if (!s.stop_reason.empty()) {
       m.stop_reason += (m.stop_reason.empty() ? "" : "; ") + shard.source + ": " + s.stop_reason;
     }
-    TIERKV_RETURN_IF_ERROR(add_latency(shard, m.latency_histogram_us));
+    add_latency(s, m);
+    add_samples(s, static_cast<uint32_t>(m.shards.size()), m);
     add_shard_entries(shard, m.shards);
   }
+  m.seed_outcomes = merge_seed_outcomes(shards, m.config);
   std::stable_sort(m.failures.begin(), m.failures.end(),
                    [](const ReportFailure& a, const ReportFailure& b) { return a.seed < b.seed; });
   m.simulated_to_real_ratio = m.wall_seconds > 0 ? m.simulated_time_us / 1e6 / m.wall_seconds : 0;

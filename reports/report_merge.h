@@ -14,7 +14,10 @@
 //     simulated time; unites failures (ordered by seed); takes the longest shard wall time as
 //     the sweep's (shards run side by side) and the sum of the shards' rates as its throughput;
 //     keeps the earliest first_failure (in wall time); lists every input shard in `shards`.
-//     Latency histograms are summed when their bucket bounds agree (InvalidArgument otherwise).
+//     Latency histograms are summed per op kind, bucket bound by bucket bound. seed_outcomes
+//     are placed seed by seed over the merged range (dropped unless every input has them).
+//     Throughput samples are kept per shard, each tagged with its shard's entry in `shards`.
+//     Failures keep their event timelines.
 // Thread-safety: merge_reports is pure; merge_report_dirs writes through the Env.
 #pragma once
 

@@ -4,87 +4,11 @@
 #include <utility>
 
 #include "engine/io/env_util.h"
+#include "reports/report_fields.h"
 
 namespace tierkv::reports {
 namespace {
 
-using Json = nlohmann::json;
-
-// Reads typed fields of one JSON object; the first error wins and names the full field path.
-class FieldReader {
- public:
-  FieldReader(const Json* object, std::string prefix, Status* status)
-      : object_(object), prefix_(std::move(prefix)), status_(status) {
-    if (object_ != nullptr && !object_->is_object()) fail(prefix_, "expected an object");
-  }
-
-  FieldReader object(const char* name) { return FieldReader(find(name), path(name), status_); }
-  FieldReader element(const Json* value, std::string element_path) {
-    return FieldReader(value, std::move(element_path), status_);
-  }
-  const Json* array(const char* name) {
-    const Json* value = find(name);
-    if (value != nullptr && !value->is_array()) return fail(path(name), "expected an array");
-    return value;
-  }
-  const Json* optional(const char* name) {
-    if (object_ == nullptr || !object_->is_object() || !object_->contains(name)) return nullptr;
-    const Json* value = &(*object_)[name];
-    return value->is_null() ? nullptr : value;
-  }
-  void u64(const char* name, uint64_t& out) {
-    const Json* value = find(name);
-    if (value == nullptr) return;
-    if (!value->is_number_integer() || value->get<int64_t>() < 0) {
-      fail(path(name), "expected a non-negative integer, got " + value->dump());
-      return;
-    }
-    out = value->get<uint64_t>();
-  }
-  void u32(const char* name, uint32_t& out) {
-    uint64_t wide = out;
-    u64(name, wide);
-    if (wide > UINT32_MAX) fail(path(name), "out of range: " + std::to_string(wide));
-    out = static_cast<uint32_t>(wide);
-  }
-  void f64(const char* name, double& out) {
-    const Json* value = find(name);
-    if (value == nullptr) return;
-    if (!value->is_number()) fail(path(name), "expected a number, got " + value->dump());
-    else out = value->get<double>();
-  }
-  void str(const char* name, std::string& out) {
-    const Json* value = find(name);
-    if (value == nullptr) return;
-    if (!value->is_string()) fail(path(name), "expected a string, got " + value->dump());
-    else out = value->get<std::string>();
-  }
-  void boolean(const char* name, bool& out) {
-    const Json* value = find(name);
-    if (value == nullptr) return;
-    if (!value->is_boolean()) fail(path(name), "expected true or false, got " + value->dump());
-    else out = value->get<bool>();
-  }
-  std::string path(const std::string& name) const {
-    return prefix_.empty() ? name : prefix_ + "." + name;
-  }
-  const Json* fail(const std::string& field, const std::string& what) {
-    if (status_->ok()) *status_ = Status::invalid_argument("field `" + field + "`: " + what);
-    return nullptr;
-  }
-  bool ok() const { return status_->ok(); }
-
- private:
-  const Json* find(const char* name) {
-    if (object_ == nullptr || !object_->is_object()) return nullptr;  // error already recorded
-    if (!object_->contains(name)) return fail(path(name), "missing");
-    return &(*object_)[name];
-  }
-
-  const Json* object_;
-  std::string prefix_;
-  Status* status_;
-};
 
 void read_config(FieldReader in, ReportConfig& c) {
   in.u64("seeds_first", c.seeds_first);
@@ -134,6 +58,7 @@ void read_failures(FieldReader& in, SweepSummary& s) {
     one.str("message", f.message);
     one.str("scenario_file", f.scenario_file);
     one.str("reproduce", f.reproduce);
+    read_failure_events(one, f);
     if (!one.ok()) return;
     if (!shard_holds_seed(s.config, f.seed)) {
       one.fail(one.path("seed"), std::to_string(f.seed) + " is not a seed of this report's shard");
@@ -173,24 +98,6 @@ void read_shards(FieldReader& in, SweepSummary& s) {
     one.f64("wall_seconds", shard.wall_seconds);
     one.f64("seeds_per_second", shard.seeds_per_second);
     one.f64("ops_per_second", shard.ops_per_second);
-  }
-}
-
-void read_latency(FieldReader& in, SweepSummary& s) {
-  const Json* buckets = in.optional("latency_histogram_us");
-  if (buckets == nullptr) return;
-  if (!buckets->is_array()) {
-    in.fail(in.path("latency_histogram_us"), "expected an array of {le, count}");
-    return;
-  }
-  for (size_t i = 0; i < buckets->size() && in.ok(); ++i) {
-    FieldReader one = in.element(&(*buckets)[i], "latency_histogram_us[" + std::to_string(i) + "]");
-    LatencyBucket& b = s.latency_histogram_us.emplace_back();
-    one.u64("le", b.le_us);
-    one.u64("count", b.count);
-    if (one.ok() && i > 0 && s.latency_histogram_us[i - 1].le_us >= b.le_us) {
-      one.fail(one.path("le"), "bucket bounds must increase");
-    }
   }
 }
 
@@ -261,6 +168,8 @@ Result<SweepSummary> parse_sweep_summary(const Json& report) {
   read_shards(in, s);
   read_latency(in, s);
   if (in.ok()) check_consistency(in, s);
+  if (in.ok()) read_seed_outcomes(in, s);
+  if (in.ok()) read_throughput_samples(in, s);
   if (!status.ok()) return status;
   return s;
 }
@@ -333,8 +242,10 @@ nlohmann::ordered_json summary_to_json(const SweepSummary& s) {
   }
   OrderedJson failures = OrderedJson::array();
   for (const ReportFailure& f : s.failures) {
-    failures.push_back({{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message},
-                        {"scenario_file", f.scenario_file}, {"reproduce", f.reproduce}});
+    OrderedJson one = {{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message},
+                       {"scenario_file", f.scenario_file}, {"reproduce", f.reproduce}};
+    failure_events_to_json(f, one);
+    failures.push_back(std::move(one));
   }
   OrderedJson first = nullptr;
   if (s.first_failure) {
@@ -355,13 +266,7 @@ nlohmann::ordered_json summary_to_json(const SweepSummary& s) {
       {"simulated", {{"time_us", s.simulated_time_us},
                      {"simulated_to_real_ratio", s.simulated_to_real_ratio}}}};
   if (!s.shards.empty()) out["shards"] = shards_to_json(s.shards);
-  if (!s.latency_histogram_us.empty()) {
-    OrderedJson buckets = OrderedJson::array();
-    for (const LatencyBucket& b : s.latency_histogram_us) {
-      buckets.push_back({{"le", b.le_us}, {"count", b.count}});
-    }
-    out["latency_histogram_us"] = buckets;
-  }
+  extras_to_json(s, out);
   return out;
 }
 

@@ -6,9 +6,13 @@
 //   - parse_sweep_summary accepts exactly the JSON that `tierkv-sim sweep --report DIR` writes
 //     (field names as in sim/cli_report.cc: config, seeds, stop_reason, faults_fired,
 //     invariants, failures, first_failure, throughput, simulated) plus the optional fields a
-//     merge adds ("shards") and an optional "latency_histogram_us". Unknown fields are ignored.
+//     merge adds ("shards"). The fields added in session 3 are optional so that older reports
+//     still parse: seed_outcomes, failures[].events/events_dropped, latency_histogram_us,
+//     throughput_samples (schema: sim/cli_report.h). Unknown fields are ignored.
 //   - A missing field, a field of the wrong type or an inconsistent value (a failing seed outside
-//     the shard, seeds.failed != failures, seeds.planned != the shard's size) is
+//     the shard, seeds.failed != failures, seeds.planned != the shard's size, seed_outcomes of
+//     another length or disagreeing with failures / seeds.run / setup_errors, an event that
+//     ends before it starts, latency bucket bounds that do not increase) is
 //     InvalidArgument whose message names the field, e.g. "field `config.seeds_first`: missing".
 //     Malformed JSON is InvalidArgument naming the byte offset.
 //   - summary_to_json(parse_sweep_summary(j)) keeps every field parse_sweep_summary reads.
@@ -46,13 +50,43 @@ struct ReportInvariant {
   uint64_t violated = 0;
 };
 
+// One event of a failing run's timeline (simulated time); see sim/sweep_observer.h.
+struct ReportEvent {
+  std::string type;  // op | fault | crash | recovery | violation
+  uint64_t start_us = 0;
+  uint64_t end_us = 0;
+  std::string kind;
+  uint64_t op = 0;       // op only
+  uint32_t client = 0;   // op only
+  std::string status;    // op only
+  uint64_t count = 1;    // fault only
+};
+
 struct ReportFailure {
   uint64_t seed = 0;
   std::string invariant;
   std::string message;
   std::string scenario_file;
   std::string reproduce;
+  std::vector<ReportEvent> events;  // empty if the report has none for this run
+  uint64_t events_dropped = 0;
 };
+
+// Cumulative progress of a sweep at one wall-clock moment. `shard` indexes `shards` of a merged
+// report (whose samples come from several shards); unset in a single sweep's report.
+struct ThroughputPoint {
+  double wall_seconds = 0;
+  uint64_t seeds_run = 0;
+  uint64_t ops_issued = 0;
+  std::optional<uint32_t> shard;
+};
+
+// Seed outcome characters of `seed_outcomes` (as sim/sweep.h).
+inline constexpr char kOutcomePassed = 'p';
+inline constexpr char kOutcomeViolated = 'f';
+inline constexpr char kOutcomeAborted = 'a';
+inline constexpr char kOutcomeSetupError = 'e';
+inline constexpr char kOutcomeNotRun = '-';
 
 struct ReportFirstFailure {
   uint64_t seed = 0;
@@ -75,7 +109,7 @@ struct ReportShard {
 };
 
 // Latency histogram in simulated time: count of operations with latency <= le_us (and above the
-// previous bucket's bound). Optional: sim does not write it yet.
+// previous bucket's bound).
 struct LatencyBucket {
   uint64_t le_us = 0;
   uint64_t count = 0;
@@ -98,7 +132,10 @@ struct SweepSummary {
   uint64_t simulated_time_us = 0;
   double simulated_to_real_ratio = 0;
   std::vector<ReportShard> shards;  // empty unless the report is a merge
-  std::vector<LatencyBucket> latency_histogram_us;  // empty if the report has none
+  // By op kind; buckets in increasing le_us. Empty if the report has none.
+  std::map<std::string, std::vector<LatencyBucket>> latency_histogram_us;
+  std::string seed_outcomes;  // one char per shard seed; "" if the report has none
+  std::vector<ThroughputPoint> throughput_samples;
 };
 
 // Shard K of N of [first, last]: the seeds s with (s - first) % N == K (as sim/cli_options.h).
@@ -108,7 +145,7 @@ bool shard_holds_seed(const ReportConfig& config, uint64_t seed);
 uint64_t shard_nth_seed(const ReportConfig& config, uint64_t i);
 
 // True when every seed of the shard is known to have run without a setup error, so a seed
-// without a listed failure passed (report.json lists failures only, not per-seed outcomes).
+// without a listed failure passed (for reports without seed_outcomes).
 bool every_seed_ran(const SweepSummary& summary);
 
 Result<SweepSummary> parse_sweep_summary(const nlohmann::json& report);

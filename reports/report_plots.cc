@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -43,6 +44,30 @@ std::vector<GridCell> grid_cells(const SweepSummary& s) {
   return cells;
 }
 
+// The cell's worst seed outcome from seed_outcomes: violated > aborted > setup error > not run
+// > passed. 0 when the report has no seed_outcomes.
+char worst_outcome(const SweepSummary& s, uint64_t cell_index) {
+  if (s.seed_outcomes.empty()) return 0;
+  constexpr std::string_view kWorstFirst = "fae-p";
+  const uint64_t per_cell = grid_seeds_per_cell(s.seeds_planned);
+  const uint64_t end = std::min<uint64_t>(s.seed_outcomes.size(), (cell_index + 1) * per_cell);
+  size_t worst = kWorstFirst.size() - 1;
+  for (uint64_t i = cell_index * per_cell; i < end; ++i) {
+    worst = std::min(worst, kWorstFirst.find(s.seed_outcomes[i]));
+  }
+  return kWorstFirst[worst];
+}
+
+std::string outcome_class(char outcome) {
+  switch (outcome) {
+    case kOutcomeViolated: return "fail";
+    case kOutcomeAborted: return "abort";
+    case kOutcomeSetupError: return "setup-error";
+    case kOutcomeNotRun: return "not-run";
+    default: return "pass";
+  }
+}
+
 std::string cell_outcome(const GridCell& cell, bool every_ran) {
   if (cell.failures.empty()) return every_ran ? "pass" : "unknown";
   for (const ReportFailure* f : cell.failures) {
@@ -69,14 +94,6 @@ std::string cell_tooltip(const GridCell& cell, bool every_ran) {
   return text;
 }
 
-std::string svg_open(std::string_view id, int width, int height) {
-  std::ostringstream svg;
-  svg << "<svg id=\"" << id << "\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\""
-      << width << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
-      << "\" role=\"img\">";
-  return svg.str();
-}
-
 double timeline_x(const SweepSummary& s, uint64_t seed) {
   const double span = static_cast<double>(std::max<uint64_t>(s.seeds_planned, 2) - 1);
   return kTimelineMarginPx + static_cast<double>(seed_position(s.config, seed)) / span *
@@ -100,10 +117,17 @@ std::string svg_seed_grid(const SweepSummary& s) {
   for (size_t i = 0; i < cells.size(); ++i) {
     const int x = static_cast<int>(i % kGridColumns) * (kCellPx + kCellGapPx);
     const int y = static_cast<int>(i / kGridColumns) * (kCellPx + kCellGapPx);
-    svg << "<rect class=\"cell " << cell_outcome(cells[i], every_ran) << "\" data-seed=\""
-        << cells[i].first_seed << "\" x=\"" << x << "\" y=\"" << y << "\" width=\"" << kCellPx
-        << "\" height=\"" << kCellPx << "\"><title>"
-        << html_escape(cell_tooltip(cells[i], every_ran)) << "</title></rect>";
+    const char worst = worst_outcome(s, i);
+    std::string tooltip = cell_tooltip(cells[i], every_ran || worst != 0);
+    if (worst == kOutcomeSetupError || worst == kOutcomeNotRun) {
+      tooltip += worst == kOutcomeNotRun ? " (not run: the sweep stopped early)"
+                                         : " (a setup error: the scenario could not run)";
+    }
+    svg << "<rect class=\"cell "
+        << (worst != 0 ? outcome_class(worst) : cell_outcome(cells[i], every_ran))
+        << "\" data-seed=\"" << cells[i].first_seed << "\" x=\"" << x << "\" y=\"" << y
+        << "\" width=\"" << kCellPx << "\" height=\"" << kCellPx << "\"><title>"
+        << html_escape(tooltip) << "</title></rect>";
   }
   svg << "</svg>";
   return svg.str();
@@ -168,15 +192,27 @@ std::string svg_failure_timeline(const SweepSummary& s) {
   return svg.str();
 }
 
-std::string svg_latency_histogram(const SweepSummary& s) {
-  if (s.latency_histogram_us.empty()) return "";
+std::string svg_latency_buckets(const std::string& id, const std::vector<LatencyBucket>& buckets,
+                                const std::string& what) {
   std::vector<Bar> bars;
-  for (const LatencyBucket& b : s.latency_histogram_us) {
-    bars.push_back({"≤" + std::to_string(b.le_us), static_cast<double>(b.count), "latency",
-                    std::to_string(b.count) + " operations ≤ " + std::to_string(b.le_us) +
+  for (const LatencyBucket& b : buckets) {
+    bars.push_back({"≤" + format_number(static_cast<double>(b.le_us), 0),
+                    static_cast<double>(b.count), "latency",
+                    std::to_string(b.count) + " " + what + " ≤ " + std::to_string(b.le_us) +
                         " µs (simulated)"});
   }
-  return svg_bar_chart("latency-histogram", bars, BarDirection::kVertical, "");
+  return svg_bar_chart(id, bars, BarDirection::kVertical, "no operation completed");
+}
+
+std::string svg_latency_histogram(const SweepSummary& s) {
+  if (s.latency_histogram_us.empty()) return "";
+  std::map<uint64_t, uint64_t> sum;
+  for (const auto& [kind, buckets] : s.latency_histogram_us) {
+    for (const LatencyBucket& b : buckets) sum[b.le_us] += b.count;
+  }
+  std::vector<LatencyBucket> all;
+  for (const auto& [le_us, count] : sum) all.push_back({le_us, count});
+  return svg_latency_buckets("latency-histogram", all, "operations");
 }
 
 std::string svg_throughput(const SweepSummary& s) {

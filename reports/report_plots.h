@@ -8,14 +8,23 @@
 //   invariants-violated one bar per invariant (times violated)
 //   failure-timeline   the sweep's seeds on an axis, one <circle class="failure"> per failing
 //                      seed (at most kTimelineMarksMax) and a <circle class="first-failure">
-//   latency-histogram  one bar per latency bucket (only if the report has latency_histogram_us)
+//   latency-histogram  one bar per latency bucket over every op kind (only if the report has
+//                      latency_histogram_us); latency-<kind>: the same for one op kind
 //   throughput         one bar per shard of a merged report (ops/s), else one for the sweep
+//   throughput-over-time  one <polyline class="series"> per shard (one for a single sweep) and
+//                      one <circle class="sample"> per throughput sample: seeds/s between
+//                      consecutive samples against wall time (only with throughput_samples)
+//   run-timeline       one failing run in simulated time: a lane per client with one
+//                      <rect class="op ok|failed|abandoned|unobserved"> per op span, a faults
+//                      lane with one <circle class="fault"> per fault event, and
+//                      <line class="crash|recovery|violation"> across all lanes
 // Contract: output depends only on the summary; every report string is HTML-escaped.
 // Thread-safety: pure functions.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "reports/report_model.h"
 
@@ -34,5 +43,10 @@ std::string svg_invariants_violated(const SweepSummary& summary);
 std::string svg_failure_timeline(const SweepSummary& summary);
 std::string svg_latency_histogram(const SweepSummary& summary);  // "" if the report has none
 std::string svg_throughput(const SweepSummary& summary);
+// The bars of one latency histogram in <svg id="id">; `what` names the ops in tooltips.
+std::string svg_latency_buckets(const std::string& id, const std::vector<LatencyBucket>& buckets,
+                                const std::string& what);
+std::string svg_throughput_over_time(const SweepSummary& summary);  // "" without samples
+std::string svg_run_timeline(const ReportFailure& failure);        // "" without events
 
 }  // namespace tierkv::reports

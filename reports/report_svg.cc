@@ -106,4 +106,12 @@ std::string svg_bar_chart(std::string_view id, const std::vector<Bar>& bars,
   return svg.str();
 }
 
+std::string svg_open(std::string_view id, int width, int height) {
+  std::ostringstream svg;
+  svg << "<svg id=\"" << id << "\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\""
+      << width << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
+      << "\" role=\"img\">";
+  return svg.str();
+}
+
 }  // namespace tierkv::reports

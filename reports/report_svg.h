@@ -31,6 +31,9 @@ struct Bar {
 
 enum class BarDirection { kHorizontal, kVertical };
 
+// The opening tag of an inline chart: <svg id="id" class="chart" ... width height viewBox>.
+std::string svg_open(std::string_view id, int width, int height);
+
 // An inline <svg id="id"> chart; `empty_text` is drawn instead of bars when there are none.
 std::string svg_bar_chart(std::string_view id, const std::vector<Bar>& bars,
                           BarDirection direction, std::string_view empty_text);

@@ -78,15 +78,23 @@ std::string sweep_report_json(const SweepReport& r) {
   }
   OrderedJson failures = OrderedJson::array();
   for (const SweepFailure& f : r.failures) {
+    OrderedJson events = OrderedJson::array();
+    for (const RunEvent& event : f.events) events.push_back(run_event_to_json(event));
     failures.push_back({{"seed", f.seed}, {"invariant", f.invariant}, {"message", f.message},
-                        {"scenario_file", f.scenario_file}, {"reproduce", f.reproduce}});
+                        {"scenario_file", f.scenario_file}, {"reproduce", f.reproduce},
+                        {"events", events}, {"events_dropped", f.events_dropped}});
+  }
+  OrderedJson samples = OrderedJson::array();
+  for (const ThroughputSample& t : r.throughput_samples) {
+    samples.push_back({{"wall_seconds", t.wall_seconds}, {"seeds_run", t.seeds_run},
+                       {"ops_issued", t.ops_issued}});
   }
   OrderedJson first = nullptr;
   if (r.first_failure_seed) {
     first = {{"seed", *r.first_failure_seed}, {"seeds_run", *r.first_failure_seeds_run},
              {"wall_seconds", *r.first_failure_seconds}};
   }
-  const OrderedJson report = {
+  OrderedJson report = {
       {"config", {{"seeds_first", c.seeds.first}, {"seeds_last", c.seeds.last},
                   {"shard_index", c.shard.index}, {"shard_count", c.shard.count},
                   {"jobs", c.jobs}, {"backend", c.flags.backend}, {"ops", c.flags.ops},
@@ -107,7 +115,10 @@ std::string sweep_report_json(const SweepReport& r) {
                       {"ops_per_second", per_second(r.ops_issued, r.wall_seconds)}}},
       {"simulated", {{"time_us", r.simulated_time_us},
                      {"simulated_to_real_ratio",
-                      per_second(r.simulated_time_us / 1e6, r.wall_seconds)}}}};
+                      per_second(r.simulated_time_us / 1e6, r.wall_seconds)}}},
+      {"throughput_samples", samples},
+      {"latency_histogram_us", latency_to_json(r.latency_histogram_us)}};
+  if (!r.seed_outcomes.empty()) report["seed_outcomes"] = r.seed_outcomes;
   return report.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
 }
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace tierkv::sim {
@@ -44,9 +45,10 @@ bool read_line(int fd, std::string& buffer, std::string* line) {
   }
 }
 
-RunOutcome run_one_seed(uint64_t seed, const SweepConfig& config, const SimDriver& driver) {
+SeedRecord run_one_seed(uint64_t seed, const SweepConfig& config, const SimDriver& driver) {
   const Scenario scenario = driver.generate(seed, config.options);
-  RunOutcome outcome = outcome_from_result(seed, driver.run(scenario));
+  SeedRecord record = run_recorded(scenario, driver);
+  RunOutcome& outcome = record.outcome;
   if (outcome.violated()) {
     Result<std::string> path = save_failure(config.failures_dir, scenario, outcome.first_invariant());
     if (path.ok()) {
@@ -55,7 +57,7 @@ RunOutcome run_one_seed(uint64_t seed, const SweepConfig& config, const SimDrive
       outcome.violations.front().message += " [scenario file not written: " + path.status().to_string() + "]";
     }
   }
-  return outcome;
+  return record;
 }
 
 [[noreturn]] void worker_main(int task_fd, int result_fd, const SweepConfig& config,
@@ -63,8 +65,8 @@ RunOutcome run_one_seed(uint64_t seed, const SweepConfig& config, const SimDrive
   std::string buffer;
   std::string line;
   while (read_line(task_fd, buffer, &line)) {
-    const RunOutcome outcome = run_one_seed(std::stoull(line), config, driver);
-    if (!write_all(result_fd, outcome_to_line(outcome) + "\n")) ::_exit(3);
+    const SeedRecord record = run_one_seed(std::stoull(line), config, driver);
+    if (!write_all(result_fd, seed_record_to_line(record) + "\n")) ::_exit(3);
   }
   ::_exit(0);
 }
@@ -112,6 +114,9 @@ class SweepDriver {
         seeds_planned_(shard_size(config.seeds, config.shard)), start_(WallClock::now()) {
     report_.config = config;
     report_.seeds_planned = seeds_planned_;
+    if (seeds_planned_ <= kSeedOutcomesTrackedMax) {
+      report_.seed_outcomes.assign(seeds_planned_, kSeedNotRun);
+    }
   }
 
   SweepReport run() {
@@ -189,10 +194,10 @@ class SweepDriver {
 
   void take_lines(Worker& worker) {
     for (size_t newline; (newline = worker.buffer.find('\n')) != std::string::npos;) {
-      Result<RunOutcome> outcome = outcome_from_line(worker.buffer.substr(0, newline));
+      Result<SeedRecord> seed = seed_record_from_line(worker.buffer.substr(0, newline));
       worker.buffer.erase(0, newline + 1);
-      assert(outcome.ok());
-      record(*outcome);
+      assert(seed.ok());
+      record(*seed);
       dispatch(worker);
     }
   }
@@ -209,7 +214,8 @@ class SweepDriver {
     worker.result_fd = worker.task_fd = -1;
     if (!worker.in_flight) return;
     const uint64_t seed = *worker.in_flight;
-    RunOutcome died;
+    SeedRecord record_of_death;
+    RunOutcome& died = record_of_death.outcome;
     died.seed = seed;
     std::ostringstream why;
     why << "worker died while running seed " << seed << " ("
@@ -220,12 +226,13 @@ class SweepDriver {
     Result<std::string> path = save_failure(config_.failures_dir, driver_.generate(seed, config_.options),
                                             std::string(kProcessAbortInvariant));
     if (path.ok()) died.scenario_file = *path;
-    record(died);
+    record(record_of_death);
     if (next_ < seeds_planned_ && !stopping()) start_worker();
   }
 
-  void record(const RunOutcome& outcome) {
-    add_outcome(report_, outcome);
+  void record(const SeedRecord& seed) {
+    const RunOutcome& outcome = seed.outcome;
+    add_seed_record(report_, seed);
     if (!outcome.violated()) return;
     SweepFailure& failure = report_.failures.back();
     if (failure.reproduce.empty()) failure.reproduce = reproduce_run_command(outcome.seed, config_.flags);
@@ -240,9 +247,22 @@ class SweepDriver {
     const double now = elapsed_seconds();
     if (!final_line && now - last_progress_seconds_ < 1.0) return;
     last_progress_seconds_ = now;
+    sample_throughput(now, final_line);
     progress_ << "progress: " << report_.seeds_run << "/" << report_.seeds_planned << " seeds, "
               << static_cast<uint64_t>(now > 0 ? report_.seeds_run / now : 0) << " seeds/s, "
               << report_.failures.size() << " violations" << std::endl;
+  }
+
+  // Every sample_every_ progress ticks (and at the end); halves the samples when full.
+  void sample_throughput(double now, bool final_line) {
+    if (!final_line && ++ticks_ % sample_every_ != 0) return;
+    auto& samples = report_.throughput_samples;
+    samples.push_back({now, report_.seeds_run, report_.ops_issued});
+    if (samples.size() < kThroughputSamplesMax) return;
+    std::vector<ThroughputSample> kept;
+    for (size_t i = 0; i < samples.size(); i += 2) kept.push_back(samples[i]);
+    samples = std::move(kept);
+    sample_every_ *= 2;
   }
 
   const SweepConfig& config_;
@@ -254,12 +274,26 @@ class SweepDriver {
   std::vector<Worker> workers_;
   SweepReport report_;
   double last_progress_seconds_ = 0;
+  uint64_t ticks_ = 0;
+  uint64_t sample_every_ = 1;
 };
+
+char seed_outcome_char(const RunOutcome& outcome) {
+  if (!outcome.setup_error.empty()) return kSeedSetupError;
+  if (!outcome.violated()) return kSeedPassed;
+  return outcome.first_invariant() == kProcessAbortInvariant ? kSeedAborted : kSeedViolated;
+}
 
 }  // namespace
 
 void add_outcome(SweepReport& report, const RunOutcome& outcome) {
   ++report.seeds_run;
+  const SweepConfig& c = report.config;
+  if (!report.seed_outcomes.empty() && shard_contains(c.seeds, c.shard, outcome.seed)) {
+    const uint64_t position = (outcome.seed - c.seeds.first) / c.shard.count;
+    assert(position < report.seed_outcomes.size());
+    report.seed_outcomes[position] = seed_outcome_char(outcome);
+  }
   if (!outcome.setup_error.empty()) ++report.setup_errors;
   report.ops_issued += outcome.stats.ops_issued;
   report.simulated_time_us += outcome.stats.simulated_time_us;
@@ -276,6 +310,66 @@ void add_outcome(SweepReport& report, const RunOutcome& outcome) {
   failure.scenario_file = outcome.scenario_file;
   if (!failure.scenario_file.empty()) failure.reproduce = "tierkv-sim replay " + failure.scenario_file;
   report.failures.push_back(failure);
+}
+
+void add_seed_record(SweepReport& report, const SeedRecord& record) {
+  add_outcome(report, record.outcome);
+  add_latency(report.latency_histogram_us, record.latency);
+  if (!record.outcome.violated()) return;
+  SweepFailure& failure = report.failures.back();
+  failure.events = record.events;
+  failure.events_dropped = record.events_dropped;
+}
+
+std::string seed_record_to_line(const SeedRecord& record) {
+  // The outcome's own line, a tab (never inside compact JSON), then what the recorder saw.
+  nlohmann::ordered_json events = nlohmann::ordered_json::array();
+  for (const RunEvent& event : record.events) events.push_back(run_event_to_json(event));
+  const nlohmann::ordered_json extra = {{"latency", latency_to_json(record.latency)},
+                                        {"events", events},
+                                        {"events_dropped", record.events_dropped}};
+  return outcome_to_line(record.outcome) + "\t" +
+         extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<SeedRecord> seed_record_from_line(std::string_view line) {
+  const size_t tab = line.find('\t');
+  if (tab == std::string_view::npos) {
+    return Status::invalid_argument("malformed seed record line: no tab after the outcome");
+  }
+  SeedRecord record;
+  TIERKV_ASSIGN_OR_RETURN(record.outcome, outcome_from_line(line.substr(0, tab)));
+  const std::string_view rest = line.substr(tab + 1);
+  const nlohmann::json extra = nlohmann::json::parse(rest.begin(), rest.end(), nullptr, false);
+  if (extra.is_discarded() || !extra.is_object() || !extra.contains("latency") ||
+      !extra.contains("events") || !extra.contains("events_dropped")) {
+    return Status::invalid_argument("malformed seed record line: bad recorder fields");
+  }
+  TIERKV_ASSIGN_OR_RETURN(record.latency, latency_from_json(extra["latency"]));
+  for (const nlohmann::json& event : extra["events"]) {
+    TIERKV_ASSIGN_OR_RETURN(RunEvent parsed, run_event_from_json(event));
+    record.events.push_back(std::move(parsed));
+  }
+  record.events_dropped = extra["events_dropped"].get<uint64_t>();
+  return record;
+}
+
+SeedRecord run_recorded(const Scenario& scenario, const SimDriver& driver) {
+  SweepRecorder recorder;
+  RunResult result;
+  {
+    ScopedRunObserver scope(&recorder);
+    result = driver.run(scenario);
+  }
+  recorder.finish_run(result);
+  SeedRecord record;
+  record.outcome = outcome_from_result(scenario.seed, result);
+  record.latency = recorder.latency();
+  if (record.outcome.violated()) {
+    record.events = recorder.events();
+    record.events_dropped = recorder.events_dropped();
+  }
+  return record;
 }
 
 SweepReport run_sweep(const SweepConfig& config, const SimDriver& driver, std::ostream& progress) {

@@ -6,7 +6,9 @@
 // through a pipe. The parent SIGKILLs the writer after a random delay, reopens the store and
 // checks every key: its value must be the last acknowledged one, or the single put that was in
 // flight at the kill (never an older value, never one nobody wrote). Exit 0 when every round
-// held, 1 on a violation (printed with the round and the key), 2 on bad flags.
+// held, 1 on a violation (printed with the round, the key and the wall time it took to find),
+// 2 on bad flags. --time-limit-seconds stops starting rounds after that much wall time (the
+// canary script's --baseline mode uses it to bound time-to-detect), still exit 0 if all held.
 //
 // What it can and cannot see: SIGKILL keeps the OS page cache, so a missing fsync or a missing
 // directory sync is invisible here (the simulator's power cuts catch those); it finds bugs in
@@ -42,6 +44,7 @@ struct Flags {
   uint64_t rounds = 10;
   uint64_t seed = 1;
   uint64_t kill_after_ms_max = 300;
+  double time_limit_seconds = 0;  // 0 = only --rounds bounds the run
 };
 
 std::string key_of(uint64_t n) { return "k" + std::to_string(n % kKeys); }
@@ -147,10 +150,16 @@ int run(const Flags& flags) {
   std::map<std::string, uint64_t> acked;
   uint64_t next = 0;
   const auto start = std::chrono::steady_clock::now();
+  auto elapsed_seconds = [&start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  uint64_t rounds_done = 0;
   for (uint64_t round = 1; round <= flags.rounds; ++round) {
+    if (flags.time_limit_seconds > 0 && elapsed_seconds() >= flags.time_limit_seconds) break;
     auto result = run_round(flags, round, next, prng, acked);
     if (!result.ok()) {
-      std::printf("VIOLATION after %llu kill(s): %s\n", static_cast<unsigned long long>(round),
+      std::printf("VIOLATION after %llu kill(s), %.2f s: %s\n",
+                  static_cast<unsigned long long>(round), elapsed_seconds(),
                   result.status().to_string().c_str());
       std::printf("reproduce: tierkv-crash-baseline --dir <fresh dir> --backend %s --seed %llu "
                   "--rounds %llu\n",
@@ -159,16 +168,17 @@ int run(const Flags& flags) {
       return 1;
     }
     next = *result;
+    rounds_done = round;
     std::printf("round %llu/%llu: %llu puts acknowledged so far\n",
                 static_cast<unsigned long long>(round),
                 static_cast<unsigned long long>(flags.rounds), static_cast<unsigned long long>(next));
     std::fflush(stdout);
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("result: ok, %llu kills, %llu puts, %.1f s (%.2f kills/s)\n",
-              static_cast<unsigned long long>(flags.rounds), static_cast<unsigned long long>(next),
-              seconds, static_cast<double>(flags.rounds) / seconds);
+  const double seconds = elapsed_seconds();
+  std::printf("result: ok, %llu kills, %llu puts, %.1f s (%.2f kills/s)%s\n",
+              static_cast<unsigned long long>(rounds_done), static_cast<unsigned long long>(next),
+              seconds, static_cast<double>(rounds_done) / seconds,
+              rounds_done < flags.rounds ? ", time limit reached" : "");
   return 0;
 }
 
@@ -185,6 +195,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", flags.seed, "seed for the kill delays");
   app.add_option("--kill-after-ms-max", flags.kill_after_ms_max, "longest delay before a kill")
       ->check(CLI::Range(1, 60000));
+  app.add_option("--time-limit-seconds", flags.time_limit_seconds,
+                 "start no round after this much wall time (0 = no limit)")
+      ->check(CLI::Range(0.0, 86400.0));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

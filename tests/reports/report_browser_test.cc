@@ -63,10 +63,9 @@ TEST(ReportBrowser, ChromiumRendersEveryPlotWithItsMarks) {
   sweep.failures = {{5, "recovery"}, {20, "process_abort"}, {33, "wal"}};
   sweep.faults = {{"crash", 9}, {"io_error", 4}, {"torn_write", 2}, {"bit_rot", 1}};
   sweep.invariants = {{"recovery", 37}, {"wal", 37}, {"pagination", 30}};
+  sweep.extras = true;  // seed_outcomes, the failing runs' events, latency, throughput samples
   nlohmann::json report = sweep.to_json();
-  report["latency_histogram_us"] = {{{"le", 10}, {"count", 3}}, {{"le", 100}, {"count", 8}},
-                                    {{"le", 1000}, {"count", 2}}, {{"le", 10000}, {"count", 1}},
-                                    {{"le", 100000}, {"count", 1}}};
+  report["latency_histogram_us"]["list"] = {{{"le", 100000}, {"count", 1}}};
   testing::write_text_file(tmp.sub("report/report.json"), report.dump());
   std::ostringstream out, err;
   ASSERT_EQ(run_report_command({tmp.sub("report")}, out, err), kReportExitOk) << err.str();
@@ -77,12 +76,25 @@ TEST(ReportBrowser, ChromiumRendersEveryPlotWithItsMarks) {
   EXPECT_EQ(marks_in_svg(dom, "seed-grid", "<rect"), 37);
   EXPECT_EQ(marks_in_svg(dom, "seed-grid", "class=\"cell fail\""), 2);
   EXPECT_EQ(marks_in_svg(dom, "seed-grid", "class=\"cell abort\""), 1);
+  EXPECT_EQ(marks_in_svg(dom, "seed-grid", "class=\"cell pass\""), 34);
   EXPECT_EQ(marks_in_svg(dom, "faults-fired", "<rect"), 4);
   EXPECT_EQ(marks_in_svg(dom, "invariants-checked", "<rect"), 3);
   EXPECT_EQ(marks_in_svg(dom, "invariants-violated", "<rect"), 3);
   EXPECT_EQ(marks_in_svg(dom, "failure-timeline", "<circle class=\"failure\""), 3);
-  EXPECT_EQ(marks_in_svg(dom, "latency-histogram", "<rect"), 5);
+  // The first failing run (seed 5): 3 op spans, 2 faults, crash, recovery, violation lines.
+  EXPECT_EQ(marks_in_svg(dom, "run-timeline", "<rect class=\"op "), 3);
+  EXPECT_EQ(marks_in_svg(dom, "run-timeline", "<circle class=\"fault\""), 2);
+  EXPECT_EQ(marks_in_svg(dom, "run-timeline", "<line class=\"crash\""), 1);
+  EXPECT_EQ(marks_in_svg(dom, "run-timeline", "<line class=\"recovery\""), 1);
+  EXPECT_EQ(marks_in_svg(dom, "run-timeline", "<line class=\"violation\""), 1);
+  // Buckets 0, 64, 128 (read), 1024, 4096 (write), 100000 (list); then one chart per kind.
+  EXPECT_EQ(marks_in_svg(dom, "latency-histogram", "<rect"), 6);
+  EXPECT_EQ(marks_in_svg(dom, "latency-read", "<rect"), 3);
+  EXPECT_EQ(marks_in_svg(dom, "latency-write", "<rect"), 2);
+  EXPECT_EQ(marks_in_svg(dom, "latency-list", "<rect"), 1);
   EXPECT_EQ(marks_in_svg(dom, "throughput", "<rect"), 1);
+  EXPECT_EQ(marks_in_svg(dom, "throughput-over-time", "<circle class=\"sample\""), 3);
+  EXPECT_EQ(marks_in_svg(dom, "throughput-over-time", "<polyline class=\"series\""), 1);
   EXPECT_NE(dom.find("seed 20: process_abort"), std::string::npos);
 
   const auto [ignored, shot_status] = run_capture(

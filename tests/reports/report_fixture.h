@@ -29,6 +29,51 @@ struct FakeSweep {
   std::string backend = "memory";
   double wall_seconds = 2;
   uint64_t ops_issued = 4000;
+  // The session-3 fields sim writes: seed_outcomes, events per failure, latency per op kind,
+  // throughput samples (each derived here from the fields above, independently of the parser).
+  bool extras = false;
+
+  // Shard seeds in order, as the definition says.
+  std::vector<uint64_t> shard_seeds() const {
+    std::vector<uint64_t> seeds;
+    for (uint64_t s = first; s <= last; ++s) {
+      if ((s - first) % shard_count == shard_index) seeds.push_back(s);
+    }
+    return seeds;
+  }
+
+  std::string seed_outcomes() const {
+    std::string out;
+    const std::vector<uint64_t> seeds = shard_seeds();
+    for (size_t i = 0; i < seeds.size(); ++i) {
+      char c = i < seeds.size() - seeds_run_missing ? 'p' : '-';
+      for (const auto& [seed, invariant] : failures) {
+        if (seed == seeds[i]) c = invariant == "process_abort" ? 'a' : 'f';
+      }
+      out += c;
+    }
+    return out;
+  }
+
+  // A failing run: two clients, a fault, a crash, a recovery and the violation.
+  static nlohmann::json events(uint64_t seed, const std::string& invariant) {
+    return nlohmann::json::array(
+        {{{"type", "op"}, {"start_us", 0}, {"end_us", 900}, {"kind", "write"}, {"op", 0},
+          {"client", 0}, {"status", "OK"}},
+         {{"type", "op"}, {"start_us", 100}, {"end_us", 2000}, {"kind", "read"}, {"op", 1},
+          {"client", 1}, {"status", "IOError"}},
+         {{"type", "fault"}, {"start_us", 2000}, {"end_us", 2000}, {"kind", "io_error"},
+          {"count", 1}},
+         {{"type", "fault"}, {"start_us", 3000}, {"end_us", 3000}, {"kind", "crash"},
+          {"count", 1}},
+         {{"type", "op"}, {"start_us", 2500}, {"end_us", 3000}, {"kind", "write"}, {"op", 2},
+          {"client", 0}, {"status", "abandoned"}},
+         {{"type", "crash"}, {"start_us", 3000}, {"end_us", 3000}, {"kind", "power cut"}},
+         {{"type", "recovery"}, {"start_us", 3000 + seed}, {"end_us", 3000 + seed},
+          {"kind", "reopened"}},
+         {{"type", "violation"}, {"start_us", 5000 + seed}, {"end_us", 5000 + seed},
+          {"kind", invariant}}});
+  }
 
   uint64_t planned() const {  // counted seed by seed, independently of the code under test
     uint64_t n = 0;
@@ -57,7 +102,7 @@ struct FakeSweep {
     if (!failures.empty()) {
       first_failure = {{"seed", failures.front().first}, {"seeds_run", 3}, {"wall_seconds", 0.5}};
     }
-    return {{"config", {{"seeds_first", first}, {"seeds_last", last},
+    nlohmann::json out = {{"config", {{"seeds_first", first}, {"seeds_last", last},
                         {"shard_index", shard_index}, {"shard_count", shard_count},
                         {"jobs", 2}, {"backend", backend}, {"ops", ops}, {"faults", "swarm"},
                         {"over_budget", false}, {"time_budget_seconds", 0},
@@ -74,6 +119,22 @@ struct FakeSweep {
                             {"ops_issued", ops_issued},
                             {"ops_per_second", ops_issued / wall_seconds}}},
             {"simulated", {{"time_us", 5000000}, {"simulated_to_real_ratio", 2.5}}}};
+    if (!extras) return out;
+    for (nlohmann::json& f : out["failures"]) {
+      f["events"] = events(f["seed"].get<uint64_t>(), f["invariant"].get<std::string>());
+      f["events_dropped"] = 3;
+    }
+    out["throughput_samples"] = nlohmann::json::array(
+        {{{"wall_seconds", wall_seconds / 4}, {"seeds_run", 0}, {"ops_issued", 0}},
+         {{"wall_seconds", wall_seconds / 2}, {"seeds_run", planned() / 4},
+          {"ops_issued", ops_issued / 4}},
+         {{"wall_seconds", wall_seconds}, {"seeds_run", planned() - seeds_run_missing},
+          {"ops_issued", ops_issued}}});
+    out["latency_histogram_us"] = {
+        {"read", {{{"le", 0}, {"count", 2}}, {{"le", 64}, {"count", 30}}, {{"le", 128}, {"count", 5}}}},
+        {"write", {{{"le", 1024}, {"count", 7}}, {{"le", 4096}, {"count", 1}}}}};
+    out["seed_outcomes"] = seed_outcomes();
+    return out;
   }
 };
 

@@ -103,20 +103,75 @@ TEST(ReportHtml, FailingRunShowsItsReproduceCommandOnTheTimeline) {
   EXPECT_NE(html.find("id=\"failures\""), std::string::npos);
 }
 
-TEST(ReportHtml, LatencyHistogramDrawnWhenPresentElseNamedAsMissing) {
+TEST(ReportHtml, LatencyHistogramsDrawnPerOpKindWhenPresentElseNamedAsMissing) {
   FakeSweep sweep;
   nlohmann::json report = sweep.to_json();
   EXPECT_NE(render_report_html(report)->find("id=\"latency-histogram-missing\""),
             std::string::npos);
-  report["latency_histogram_us"] = {{{"le", 100}, {"count", 5}}, {{"le", 1000}, {"count", 9}},
-                                    {{"le", 10000}, {"count", 1}}};
+  sweep.extras = true;
+  report = sweep.to_json();
   Result<std::string> html = render_report_html(report);
   ASSERT_TRUE(html.ok()) << html.status().to_string();
-  EXPECT_EQ(count(svg_by_id(*html, "latency-histogram"), "<rect class=\"bar latency\""), 3u);
-  report["latency_histogram_us"][2]["le"] = 50;
+  // All kinds together: buckets 0, 64, 128, 1024, 4096; then one chart per kind.
+  EXPECT_EQ(count(svg_by_id(*html, "latency-histogram"), "<rect class=\"bar latency\""), 5u);
+  EXPECT_EQ(count(svg_by_id(*html, "latency-read"), "<rect class=\"bar latency\""), 3u);
+  EXPECT_EQ(count(svg_by_id(*html, "latency-write"), "<rect class=\"bar latency\""), 2u);
+  EXPECT_NE(svg_by_id(*html, "latency-read").find("30 read ops ≤ 64 µs"), std::string::npos);
+  report["latency_histogram_us"]["read"][2]["le"] = 50;
   Result<std::string> bad = render_report_html(report);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("latency_histogram_us[2].le"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("latency_histogram_us.read[2].le"), std::string::npos);
+}
+
+TEST(ReportHtml, FailingRunTimelineDrawsOpsFaultsCrashRecoveryAndViolation) {
+  FakeSweep sweep{.first = 0, .last = 19};
+  sweep.failures = {{7, "recovery"}};
+  EXPECT_NE(render(sweep).find("id=\"run-timeline-missing\""), std::string::npos);
+  sweep.extras = true;
+  const std::string html = render(sweep);
+  const std::string timeline = svg_by_id(html, "run-timeline");
+  ASSERT_FALSE(timeline.empty());
+  EXPECT_EQ(count(timeline, "<rect class=\"op ok\""), 1u);
+  EXPECT_EQ(count(timeline, "<rect class=\"op failed\""), 1u);
+  EXPECT_EQ(count(timeline, "<rect class=\"op abandoned\""), 1u);
+  EXPECT_EQ(count(timeline, "<circle class=\"fault\""), 2u);
+  EXPECT_EQ(count(timeline, "<line class=\"crash\""), 1u);
+  EXPECT_EQ(count(timeline, "<line class=\"recovery\""), 1u);
+  EXPECT_EQ(count(timeline, "<line class=\"violation\""), 1u);
+  EXPECT_EQ(count(timeline, ">client "), 2u);  // one lane per client
+  EXPECT_NE(timeline.find("op #1 read (client 1)"), std::string::npos);
+  EXPECT_NE(html.find("first 3 events are not shown"), std::string::npos);
+}
+
+TEST(ReportHtml, SeedOutcomesColourSetupErrorsAndSeedsNotRun) {
+  FakeSweep sweep{.first = 0, .last = 9, .seeds_run_missing = 2};
+  sweep.failures = {{3, "wal"}};
+  sweep.extras = true;
+  nlohmann::json report = sweep.to_json();
+  report["seeds"]["setup_errors"] = 1;
+  std::string outcomes = report["seed_outcomes"];
+  outcomes[5] = 'e';
+  report["seed_outcomes"] = outcomes;
+  Result<std::string> html = render_report_html(report);
+  ASSERT_TRUE(html.ok()) << html.status().to_string();
+  const std::string grid = svg_by_id(*html, "seed-grid");
+  EXPECT_EQ(count(grid, "class=\"cell pass\""), 6u);
+  EXPECT_EQ(count(grid, "class=\"cell fail\""), 1u);
+  EXPECT_EQ(count(grid, "class=\"cell setup-error\""), 1u);
+  EXPECT_EQ(count(grid, "class=\"cell not-run\""), 2u);
+  EXPECT_EQ(count(grid, "class=\"cell unknown\""), 0u);
+}
+
+TEST(ReportHtml, ThroughputOverTheSweepFromSamples) {
+  FakeSweep sweep{.first = 0, .last = 39};
+  EXPECT_NE(render(sweep).find("id=\"throughput-over-time-missing\""), std::string::npos);
+  sweep.extras = true;
+  const std::string svg = svg_by_id(render(sweep), "throughput-over-time");
+  // Samples at 0.5 s (0 seeds), 1 s (10 seeds), 2 s (40 seeds): 0, 20 and 30 seeds/s.
+  EXPECT_EQ(count(svg, "<circle class=\"sample\""), 3u);
+  EXPECT_EQ(count(svg, "<polyline class=\"series\""), 1u);
+  EXPECT_NE(svg.find("1 s: 20 seeds/s, 2000 ops/s"), std::string::npos);
+  EXPECT_NE(svg.find("2 s: 30 seeds/s, 3000 ops/s"), std::string::npos);
 }
 
 TEST(ReportHtml, ReportStringsAreEscapedAndNothingIsFetched) {

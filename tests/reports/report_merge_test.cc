@@ -110,6 +110,37 @@ TEST(ReportMerge, ContiguousRangesAndMergedReportsMergeAgain) {
   EXPECT_EQ(all->shards.size(), 3u);  // l0, l1, right
 }
 
+TEST(ReportMerge, SeedOutcomesLatencySamplesAndEventsSurviveTheMerge) {
+  FakeSweep a = shard_sweep(0, 9, 0, 2), b = shard_sweep(0, 9, 1, 2);
+  a.extras = b.extras = true;
+  a.failures = {{4, "recovery"}};
+  b.failures = {{7, "process_abort"}};
+  Result<SweepSummary> m = merge_reports({shard("s0", a), shard("s1", b)});
+  ASSERT_TRUE(m.ok()) << m.status().to_string();
+  EXPECT_EQ(m->seed_outcomes, "ppppfppapp");  // each shard's chars at their seeds
+  EXPECT_EQ(m->latency_histogram_us.at("read")[1].count, 60u);  // bucket by bucket
+  EXPECT_EQ(m->latency_histogram_us.at("write")[0].le_us, 1024u);
+  EXPECT_EQ(m->latency_histogram_us.at("write")[0].count, 14u);
+  ASSERT_EQ(m->throughput_samples.size(), 6u);
+  EXPECT_EQ(m->throughput_samples[0].shard, 0u);
+  EXPECT_EQ(m->throughput_samples[5].shard, 1u);
+  ASSERT_EQ(m->failures.size(), 2u);
+  EXPECT_EQ(m->failures[0].events.size(), 8u);
+  // The merged report parses again (its seed_outcomes agree with its counts) and merges again.
+  Result<SweepSummary> reparsed = parse_sweep_summary(nlohmann::json::parse(summary_to_json(*m).dump()));
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status().to_string();
+  FakeSweep c = shard_sweep(10, 19, 0, 1);
+  c.extras = true;
+  Result<SweepSummary> all = merge_reports({{"left", *reparsed}, shard("right", c)});
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  EXPECT_EQ(all->seed_outcomes, "ppppfppapp" "pppppppppp");
+  EXPECT_EQ(all->throughput_samples.back().shard, 2u);  // after s0 and s1
+  // An input without seed_outcomes: the merge cannot know every seed's outcome.
+  Result<SweepSummary> partial = merge_reports({shard("s0", a), shard("s1", shard_sweep(0, 9, 1, 2))});
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->seed_outcomes, "");
+}
+
 // The simulator's own split: for any range and shard count, the shards are disjoint, cover the
 // range, and report.json shards built from them merge back into exactly the range.
 RC_GTEST_PROP(ReportMerge, SimulatorShardSplitIsDisjointCompleteAndMerges, ()) {

@@ -47,6 +47,64 @@ TEST(ReportModel, RoundTripsThroughJson) {
   EXPECT_EQ(again, original);
 }
 
+TEST(ReportModel, SessionThreeFieldsParseAndRoundTrip) {
+  FakeSweep sweep{.first = 0, .last = 29, .shard_index = 1, .shard_count = 3};
+  sweep.failures = {{4, "recovery"}, {16, "process_abort"}};
+  sweep.extras = true;
+  const nlohmann::json original = sweep.to_json();
+  Result<SweepSummary> s = parse_sweep_summary(original);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ(s->seed_outcomes, "pfpppap" "ppp");  // seeds 1,4,...,28: 4 violated, 16 aborted
+  ASSERT_EQ(s->failures[0].events.size(), 8u);
+  EXPECT_EQ(s->failures[0].events[1].status, "IOError");
+  EXPECT_EQ(s->failures[0].events[1].client, 1u);
+  EXPECT_EQ(s->failures[0].events.back().type, "violation");
+  EXPECT_EQ(s->failures[0].events_dropped, 3u);
+  ASSERT_EQ(s->latency_histogram_us.at("read").size(), 3u);
+  EXPECT_EQ(s->latency_histogram_us.at("read")[1].le_us, 64u);
+  EXPECT_EQ(s->latency_histogram_us.at("read")[1].count, 30u);
+  ASSERT_EQ(s->throughput_samples.size(), 3u);
+  EXPECT_EQ(s->throughput_samples[2].seeds_run, 10u);
+  EXPECT_FALSE(s->throughput_samples[2].shard.has_value());
+  const nlohmann::json again = nlohmann::json::parse(summary_to_json(*s).dump());
+  EXPECT_EQ(again, original);
+}
+
+TEST(ReportModel, BadSessionThreeFieldsAreNamed) {
+  FakeSweep sweep{.first = 0, .last = 9};
+  sweep.failures = {{2, "wal"}};
+  sweep.extras = true;
+  const nlohmann::json good = sweep.to_json();
+  nlohmann::json report = good;
+  report["seed_outcomes"] = "pfp";
+  expect_field_error(report, "seed_outcomes");  // wrong length
+  report = good;
+  report["seed_outcomes"] = "ppfpppppxp";
+  expect_field_error(report, "seed_outcomes");  // unknown outcome
+  report = good;
+  report["seed_outcomes"] = "pfpppppppp";
+  expect_field_error(report, "seed_outcomes");  // the failing seed 2 is not marked failed
+  report = good;
+  report["seed_outcomes"] = "ppfpppppp-";
+  expect_field_error(report, "seed_outcomes");  // 9 run, seeds.run says 10
+  report = good;
+  report["failures"][0]["events"][3]["type"] = "meteor";
+  expect_field_error(report, "failures[0].events[3].type");
+  report = good;
+  report["failures"][0]["events"][0]["end_us"] = 0;
+  report["failures"][0]["events"][0]["start_us"] = 10;
+  expect_field_error(report, "failures[0].events[0].end_us");
+  report = good;
+  report["failures"][0]["events"][2].erase("count");
+  expect_field_error(report, "failures[0].events[2].count");
+  report = good;
+  report["latency_histogram_us"]["write"] = 7;
+  expect_field_error(report, "latency_histogram_us.write");
+  report = good;
+  report["throughput_samples"][1]["seeds_run"] = 11;
+  expect_field_error(report, "throughput_samples[1].seeds_run");
+}
+
 TEST(ReportModel, MissingFieldsAreNamed) {
   for (const auto& [object, field] : std::vector<std::pair<std::string, std::string>>{
            {"config", "seeds_first"}, {"config", "backend"}, {"seeds", "planned"},

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Turns a tierkv-bench JSON (Google Benchmark) and a scripts/canary log into the benchmark
+report: <out>.json (machine, every benchmark, derived figures) and <out>.md (for people).
+
+Benchmark names are read from the JSON, never assumed present: each figure the engine issues
+ask for is derived from the benchmarks that match its pattern, and a figure without a matching
+benchmark is reported as "not measured" with the reason. Used by scripts/bench_report.sh.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+
+
+def machine(load_before, load_after):
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / (1 << 20), 1),
+        "kernel": platform.release(),
+        "hostname": platform.node(),
+        "load_before": open(load_before).read().strip(),
+        "load_after": open(load_after).read().strip(),
+    }
+
+
+def base_name(name):
+    """The benchmark's name without Google Benchmark's option suffixes."""
+    parts = [p for p in name.split("/")
+             if not re.match(r"^(iterations|min_time|real_time|repeats|threads)(:|$)", p)]
+    return "/".join(parts)
+
+
+def load_benchmarks(path):
+    try:
+        data = json.load(open(path))
+    except (OSError, ValueError) as error:
+        sys.exit("bench_report: cannot read %s: %s" % (path, error))
+    runs = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+            continue
+        runs[base_name(b["name"])] = b
+    return data.get("context", {}), runs
+
+
+def per_op_ns(b):
+    """Time per item (items_per_second if set, else per iteration), in ns."""
+    if b.get("items_per_second"):
+        return 1e9 / b["items_per_second"]
+    unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+    return b["real_time"] * unit
+
+
+def figure(name, value=None, unit="", note="", target=""):
+    return {"figure": name, "value": value, "unit": unit, "note": note, "target": target}
+
+
+def not_measured(name, reason, target=""):
+    return figure(name, None, "", "not measured: " + reason, target)
+
+
+def wal_figures(runs):
+    out = []
+    group = {int(k.split("/")[1]): b for k, b in runs.items()
+             if re.match(r"^BM_WalGroupCommitAppends/\d+$", k)}
+    if group:
+        for n in sorted(group):
+            out.append(figure("WAL appends/s, %d concurrent appenders" % n,
+                              round(group[n]["items_per_second"]), "appends/s"))
+        if 1 in group and len(group) > 1:
+            top = max(group)
+            out.append(figure("WAL group commit speed-up, %d vs 1 appender" % top,
+                              round(group[top]["items_per_second"] / group[1]["items_per_second"], 1),
+                              "x"))
+    else:
+        out.append(not_measured("WAL group commit", "no BM_WalGroupCommitAppends/N in this run"))
+    for key, label in (("BM_WalRecoveryOpen", "WAL recovery scan"),
+                       ("BM_WalRecoveryReplay", "WAL recovery scan + replay")):
+        if key in runs and runs[key].get("bytes_per_second"):
+            out.append(figure(label, round(runs[key]["bytes_per_second"] / 1e6), "MB/s"))
+        else:
+            out.append(not_measured(label, "no %s in this run" % key))
+    return out
+
+
+def backend_figures(runs):
+    out = []
+    for k in sorted(runs):
+        m = re.match(r"^BM_Backend(SyncPut|Get|Scan100)/(\w+)$", k)
+        if m and runs[k].get("items_per_second"):
+            out.append(figure("backend %s %s" % (m.group(2), m.group(1)),
+                              round(runs[k]["items_per_second"]), "ops/s"))
+    if not out:
+        out.append(not_measured("backend ops/s", "no BM_Backend*/<backend> in this run"))
+    pairs = (("BM_NativeLevelDbSyncPut", "BM_BackendSyncPut/leveldb", "LevelDB sync put"),
+             ("BM_NativeLevelDbGet", "BM_BackendGet/leveldb", "LevelDB get"),
+             ("BM_NativeSqliteSyncPut", "BM_BackendSyncPut/sqlite", "SQLite sync put"))
+    for native, bridged, label in pairs:
+        name = "Env bridge overhead, %s (tierkv / native time per op)" % label
+        if native in runs and bridged in runs:
+            out.append(figure(name, round(per_op_ns(runs[bridged]) / per_op_ns(runs[native]), 2),
+                              "x", target="<= 1.05x (issue 4)"))
+        else:
+            out.append(not_measured(name, "needs both %s and %s" % (native, bridged),
+                                    "<= 1.05x (issue 4)"))
+    return out
+
+
+def tier_figures(runs):
+    """TierStore vs the bare backend: any benchmark named *Tier*; ratios where a counter or a
+    Bare/Tier pair with the same suffix says so."""
+    out = []
+    tier = {k: b for k, b in runs.items() if "Tier" in k.split("/")[0]}
+    if not tier:
+        return [not_measured("TierStore overhead vs bare backend",
+                             "no *Tier* benchmark in this build (tests/bench/tier_bench.cc)",
+                             "<= 1.2x with backup, <= 1.05x without (issue 5)")]
+    for k in sorted(tier):
+        b = tier[k]
+        counters = {c: b[c] for c in b if re.search(r"overhead|ratio", c)}
+        note = ", ".join("%s %.3g" % (c, v) for c, v in sorted(counters.items()))
+        out.append(figure("%s" % k, round(per_op_ns(b) / 1e3, 2), "µs/op", note))
+    for k in sorted(runs):
+        if "Bare" not in k.split("/")[0]:
+            continue
+        suffix = k.split("/", 1)[1] if "/" in k else ""
+        for t in sorted(tier):
+            if (t.split("/", 1)[1] if "/" in t else "") == suffix and t != k:
+                out.append(figure("TierStore overhead %s vs %s" % (t, k),
+                                  round(per_op_ns(tier[t]) / per_op_ns(runs[k]), 2), "x",
+                                  target="<= 1.2x with backup, <= 1.05x without (issue 5)"))
+    return out
+
+
+def overlay_figures(runs):
+    out = []
+    for k in sorted(runs):
+        m = re.match(r"^BM_OverlayBulkPut/(\w+)/blocks:(\d+)$", k)
+        if not m:
+            continue
+        for raw in ("BM_RawContentPut", "BM_RawBlockPut"):
+            other = "%s/%s/blocks:%s" % (raw, m.group(1), m.group(2))
+            if other in runs:
+                out.append(figure("overlay bookkeeping, %s %s blocks (bulk put / %s)"
+                                  % (m.group(1), m.group(2), raw),
+                                  round(per_op_ns(runs[k]) / per_op_ns(runs[other]), 2), "x",
+                                  target="<= 1.3x (issue 6)"))
+    if "BM_BlockHash" in runs and runs["BM_BlockHash"].get("bytes_per_second"):
+        out.append(figure("overlay block hash (SHA-256)",
+                          round(runs["BM_BlockHash"]["bytes_per_second"] / 1e6), "MB/s"))
+    if not any(f["unit"] == "x" for f in out):
+        out.append(not_measured("overlay bookkeeping",
+                                "no BM_OverlayBulkPut with a matching BM_Raw*Put in this run",
+                                "<= 1.3x (issue 6)"))
+    return out
+
+
+def sim_figures(runs):
+    out = []
+    for k in sorted(runs):
+        if not k.startswith("BM_Sim"):
+            continue
+        b = runs[k]
+        if "sim_ops_per_s" in b:
+            out.append(figure("simulator %s" % k, round(b["sim_ops_per_s"]), "simulated ops/s",
+                              target="1M ops/s (issue 7)"))
+        if "sim_to_real_ratio" in b:
+            out.append(figure("simulator %s speed-up" % k, round(b["sim_to_real_ratio"], 1),
+                              "simulated s per real s"))
+    if not out:
+        out.append(not_measured("simulator ops/s and speed-up", "no BM_Sim* in this run",
+                                "1M ops/s (issue 7)"))
+    return out
+
+
+def canary_figures(log_path, time_limit):
+    text = open(log_path).read() if os.path.exists(log_path) else ""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"^(\S+)\s+(detected|SURVIVED)\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$", line)
+        if m:
+            rows.append({"canary": m.group(1), "result": m.group(2).lower(), "seed": m.group(3),
+                         "seeds": m.group(4), "seconds": m.group(5), "invariant": m.group(6)})
+    if not rows:
+        reason = "canary step skipped" if not text.strip() else \
+            "scripts/canary printed no result rows (see its log)"
+        return [not_measured("canary time-to-detect", reason)], rows, text
+    out = []
+    for r in rows:
+        if r["result"] == "detected":
+            out.append(figure("canary %s time to detect" % r["canary"],
+                              float(r["seconds"].lstrip("~")), "s",
+                              "seed %s after %s seeds, %s" % (r["seed"], r["seeds"], r["invariant"])))
+        else:
+            out.append(figure("canary %s time to detect" % r["canary"], None, "s",
+                              "not detected within %s s" % time_limit))
+    times = [f["value"] for f in out if f["value"] is not None]
+    if times:
+        out.append(figure("canary time to detect, median over %d detected" % len(times),
+                          round(statistics.median(times), 2), "s"))
+    return out, rows, text
+
+
+def markdown(report):
+    m = report["machine"]
+    lines = ["# tierkv benchmark report %s" % report["date"], "",
+             "Produced by `scripts/bench_report.sh%s` at revision %s." %
+             (" --quick" if report["quick"] else "", report["revision"]), ""]
+    if report["quick"]:
+        lines += ["**Quick mode**: a pipeline test with short minimum times and a subset of "
+                  "benchmarks; figures are not comparable.", ""]
+    lines += ["## Machine", "",
+              "- CPU: %s, %s cores" % (m["cpu_model"], m["cores"]),
+              "- memory: %s GiB, kernel %s" % (m["memory_gib"], m["kernel"]),
+              "- load before: `%s`" % m["load_before"],
+              "- load after: `%s`" % m["load_after"],
+              "- benchmark library: %s" % report["bench_context"].get("library_build_type", "?"),
+              ""]
+    for section, figures in report["figures"].items():
+        lines += ["## %s" % section, "", "| figure | value | target | note |", "|---|---:|---|---|"]
+        for f in figures:
+            value = "—" if f["value"] is None else "%s %s" % (f["value"], f["unit"])
+            lines.append("| %s | %s | %s | %s |" % (f["figure"], value, f["target"], f["note"]))
+        lines.append("")
+    lines += ["## Every benchmark", "", "| benchmark | real time | items/s | bytes/s |",
+              "|---|---:|---:|---:|"]
+    for name, b in sorted(report["benchmarks"].items()):
+        lines.append("| %s | %.3g %s | %s | %s |" % (
+            name, b["real_time"], b.get("time_unit", "ns"),
+            "%.4g" % b["items_per_second"] if b.get("items_per_second") else "",
+            "%.4g" % b["bytes_per_second"] if b.get("bytes_per_second") else ""))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for flag in ("--bench-json", "--canary-log", "--load-before", "--load-after", "--out",
+                 "--revision"):
+        p.add_argument(flag, required=True)
+    p.add_argument("--quick", type=int, default=0)
+    p.add_argument("--canary-time-limit", type=int, default=60)
+    a = p.parse_args()
+    context, runs = load_benchmarks(a.bench_json)
+    canaries, canary_rows, canary_text = canary_figures(a.canary_log, a.canary_time_limit)
+    report = {
+        "date": os.path.basename(a.out).split("-" + platform.node().split(".")[0])[0],
+        "revision": a.revision,
+        "quick": bool(a.quick),
+        "machine": machine(a.load_before, a.load_after),
+        "bench_context": context,
+        "figures": {
+            "WAL (issue 3)": wal_figures(runs),
+            "Backends and the Env bridge (issue 4)": backend_figures(runs),
+            "TierStore (issue 5)": tier_figures(runs),
+            "Overlays (issue 6)": overlay_figures(runs),
+            "Simulator (issue 7)": sim_figures(runs),
+            "Canary time-to-detect (issue 9)": canaries,
+        },
+        "canary_rows": canary_rows,
+        "canary_log": canary_text,
+        "benchmarks": runs,
+    }
+    with open(a.out + ".json", "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    with open(a.out + ".md", "w") as f:
+        f.write(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
