@@ -35,7 +35,7 @@ Scenario generate_scenario(uint64_t seed, const GenerateOptions& options) {
   swarm.kinds = options.fault_kinds;
   swarm.no_faults = options.no_faults;
   swarm.over_budget = options.over_budget;
-  // LMDB tiers reach the env only at the adapter boundary (sim/lmdb_gate.h): fewer ops.
+  // LMDB tiers reach the env only at the adapter boundary (World::lmdb_gate): fewer ops.
   const uint64_t env_ops_per_op =
       options.backend == "lmdb" ? kLmdbEnvOpsPerOpEstimate : kEnvOpsPerOpEstimate;
   swarm.env_ops_horizon = std::max<uint64_t>(options.ops * env_ops_per_op, 1);
@@ -55,6 +55,10 @@ RunResult run_scenario(const Scenario& scenario, const PrimaryWrapper& wrap_prim
     ScopedBuggifySource scope(&source);
     RunResult result = Run(scenario, wrap_primary).execute();
     result.stats.faults_fired["buggify"] += source.fired_total();
+    // Which points fired, each under "buggify:<point>" (run output, sweep summaries, reports).
+    for (const auto& [point, counts] : source.stats()) {
+      if (counts.fired > 0) result.stats.faults_fired["buggify:" + point] += counts.fired;
+    }
     return result;
   }
   return Run(scenario, wrap_primary).execute();

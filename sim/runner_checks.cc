@@ -72,15 +72,32 @@ void Run::check_after_recovery(uint64_t version_before, bool wiped) {
     wal.last_wal_version = vs->wal_last_version();
     wal.records = wal.last_wal_version == 0 ? 0 : 1;
     checkers_.wal_recovery(wal, std::string(kPrimaryDir) + "/wal");
-    Result<std::map<std::string, std::string>> state = raw_state(*vs);
-    if (state.ok()) {
-      LtHash recomputed;
-      for (const auto& [key, value] : *state) recomputed.apply_change(key, std::nullopt, value);
-      checkers_.lt_hash_matches(vs->lt_hash().checksum_hex(), recomputed.checksum_hex(),
-                                vs->version());
-    }
+    check_lt_hash();
   }
   drive(check_keys(true, wiped));
+}
+
+void Run::check_lt_hash() {
+  VersionedStore* vs = world_->versioned();
+  if (vs == nullptr) return;
+  Result<std::map<std::string, std::string>> state = raw_state(*vs);
+  if (!state.ok()) return;
+  LtHash recomputed;
+  for (const auto& [key, value] : *state) recomputed.apply_change(key, std::nullopt, value);
+  checkers_.lt_hash_matches(vs->lt_hash().checksum_hex(), recomputed.checksum_hex(),
+                            vs->version());
+}
+
+Result<std::optional<std::string>> Run::read_raw(const StoreKey& key) {
+  assert(is_raw_key(key));
+  VersionedStore* vs = world_->versioned();
+  if (key.primary_namespace != kVersionedRawNamespace || vs == nullptr) {
+    return Status::not_supported("raw key " + key.to_string() + " has no store in this world");
+  }
+  Result<std::string> value = vs->get(kVersionedRawPrefix + key.key);
+  if (value.ok()) return std::optional<std::string>(std::move(value).value());
+  if (value.status().is_not_found()) return std::optional<std::string>();
+  return value.status();
 }
 
 bool Run::drive(Task<void> task) {
@@ -107,7 +124,12 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
   }
   KvStore* backup = world_->backup();
   KvStore* ephemeral = world_->ephemeral();
+  if (!after_crash) check_lt_hash();  // after a crash, check_after_recovery did
   for (const StoreKey& key : model_.keys()) {
+    if (is_raw_key(key)) {
+      check_raw_key(key, after_crash);
+      continue;
+    }
     auto observed = co_await read_optional(&world_->store(), key);
     if (!observed.ok()) {
       checkers_.note(clock_.now_us(), "check read of " + key.to_string() + ": " +
@@ -143,14 +165,49 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
     model_.settle(key, *observed);
   }
   co_await check_pagination();
-  if (OverlayStore* overlays = world_->overlays()) {
-    Result<std::vector<std::string>> problems = co_await overlays->check_consistency();
-    if (problems.ok()) {
-      checkers_.overlays(*problems, overlays->underflow_count());
-    } else {
-      checkers_.note(clock_.now_us(), "overlay consistency scan: " + problems.status().to_string());
+  co_await check_overlays(after_crash);
+}
+
+Task<void> Run::check_overlays(bool after_crash) {
+  OverlayStore* overlays = world_->overlays();
+  if (overlays == nullptr) co_return;
+  if (after_crash) {
+    const uint64_t stale = overlays->quota().reserved_bytes;
+    if (stale != 0) {
+      Status released = co_await overlays->release(stale);
+      if (!released.ok()) {
+        checkers_.note(clock_.now_us(), "release of stale reservations: " + released.to_string());
+      }
     }
+    overlay_reserved_bytes_ = overlays->quota().reserved_bytes;
   }
+  Result<std::vector<std::string>> problems = co_await overlays->check_consistency();
+  if (!problems.ok()) {
+    checkers_.note(clock_.now_us(), "overlay consistency scan: " + problems.status().to_string());
+    co_return;
+  }
+  const uint64_t reserved = overlays->quota().reserved_bytes;
+  if (!after_crash && reserved != overlay_reserved_bytes_) {
+    problems->push_back("quota reserved_bytes is " + std::to_string(reserved) + " but clients hold " +
+                        std::to_string(overlay_reserved_bytes_) + " reserved bytes");
+  }
+  checkers_.overlays(*problems, overlays->underflow_count());
+}
+
+void Run::check_raw_key(const StoreKey& key, bool after_crash) {
+  Result<std::optional<std::string>> observed = read_raw(key);
+  if (!observed.ok()) {
+    checkers_.note(clock_.now_us(), "check read of " + key.to_string() + ": " +
+                                        observed.status().to_string());
+    return;
+  }
+  if (after_crash) {
+    checkers_.recovered_value(key, *observed, false);
+  } else {
+    const uint64_t tick = model_.tick();
+    checkers_.read_value(key, *observed, tick, tick, kNoOp);
+  }
+  model_.settle(key, *observed);
 }
 
 Task<void> Run::check_pagination() {

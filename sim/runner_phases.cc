@@ -147,8 +147,10 @@ void Run::arm_crash() {
 }
 
 ClientContext Run::client_context() {
-  return ClientContext{&scenario_, world_.get(), &model_,        &checkers_,
-                       &executor_, &trace_,      &result_.stats, &crashed_};
+  ClientContext context{&scenario_, world_.get(), &model_,        &checkers_,
+                        &executor_, &trace_,      &result_.stats, &crashed_};
+  context.overlay_reserved_bytes = &overlay_reserved_bytes_;
+  return context;
 }
 
 bool Run::all_idle() const {

@@ -26,7 +26,7 @@
 
 #include "engine/backends/memory_backend.h"
 #include "sim/checkers.h"
-#include "sim/lmdb_gate.h"
+#include "sim/real_scratch_dir.h"
 #include "sim/model.h"
 #include "sim/runner.h"
 #include "sim/runtime/sim_clock.h"
@@ -94,6 +94,16 @@ class Run {
   Task<void> check_keys(bool after_crash, bool wiped);
   Task<void> check_pagination();
   bool key_is_durable(const StoreKey& key) const;
+  // A raw key's value (workload.h is_raw_key) read straight from its engine component.
+  Result<std::optional<std::string>> read_raw(const StoreKey& key);
+  // (1) The primary VersionedStore's maintained LtHash against one recomputed from its state.
+  void check_lt_hash();
+  // Checks a raw key's value against the model, then settles it.
+  void check_raw_key(const StoreKey& key, bool after_crash);
+  // (6) Overlay consistency and quota. After a crash no upload survives, so what dead uploads
+  // reserved is released first (their owners' clean-up); when quiescent without a crash the
+  // store's reserved bytes must equal what clients hold.
+  Task<void> check_overlays(bool after_crash);
   // Runs task to completion within kLivenessBoundUs (a liveness violation otherwise).
   bool drive(Task<void> task);
 
@@ -131,6 +141,8 @@ class Run {
   bool over_budget_fired_ = false;
   bool crashed_ = false;  // the env hit a crash point; the dead world's calls are failing out
   bool aborted_ = false;  // the run cannot continue (a violation or a detected corruption)
+  // Overlay quota clients reserved and have not released (see ClientContext).
+  uint64_t overlay_reserved_bytes_ = 0;
 };
 
 }  // namespace tierkv::sim

@@ -22,10 +22,11 @@ constexpr uint64_t kValueBytesMax = 16u << 20;
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 constexpr std::array<std::string_view, 4> kBackends = {"memory", "leveldb", "sqlite", "lmdb"};
 
-constexpr std::array<std::string_view, 14> kOpKindNames = {
+constexpr std::array<std::string_view, kOpKindCount> kOpKindNames = {
     "read",     "write",           "remove",       "list",         "list_walk",
     "cas",      "atomic_batch",    "snapshot",     "rollback",     "overlay_put",
-    "overlay_finalize", "overlay_drop", "advance_clock", "maintenance"};
+    "overlay_finalize", "overlay_drop", "advance_clock", "maintenance", "commit_async",
+    "overlay_reserve"};
 
 std::string join(const std::string& path, std::string_view field) {
   return path.empty() ? std::string(field) : path + "." + std::string(field);

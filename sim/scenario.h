@@ -50,7 +50,10 @@ enum class OpKind : uint8_t {
   kOverlayDrop,
   kAdvanceClock,    // jump simulated time (expiries, backup retries)
   kMaintenance,     // overlay maintenance pass
+  kCommitAsync,     // pipelined VersionedStore::commit_async calls, one per op.keys entry
+  kOverlayReserve,  // reserve value_bytes of quota, put a block, release the reservation
 };
+inline constexpr int kOpKindCount = 16;
 
 // One client operation. Which fields matter depends on kind; unused ones stay default.
 struct Op {

@@ -23,6 +23,8 @@ constexpr KindWeight kKindWeights[] = {
     {OpKind::kSnapshot, 2, true},     {OpKind::kRollback, 1, true},
     {OpKind::kOverlayPut, 8, false, true},      {OpKind::kOverlayFinalize, 2, false, true},
     {OpKind::kOverlayDrop, 2, false, true},     {OpKind::kMaintenance, 2, false, true},
+    {OpKind::kCommitAsync, 3, true},
+    {OpKind::kOverlayReserve, 3, false, true},
 };
 
 template <typename T, size_t N>
@@ -132,11 +134,25 @@ Op generate_op(Prng& prng, const Scenario& scenario) {
     case OpKind::kRollback:
       op.amount = prng.range(0, 3);
       break;
+    case OpKind::kCommitAsync: {
+      // op.keys[j]: commit j's key; a leading '-' makes it a remove.
+      const uint64_t n = prng.range(2, kPipelinedCommitsMax);
+      for (uint64_t j = 0; j < n; ++j) {
+        const std::string key = "k" + std::to_string(prng.uniform(kPipelinedKeys));
+        op.keys.push_back(prng.chance(1, 5) ? "-" + key : key);
+      }
+      op.value_bytes = static_cast<uint32_t>(prng.range(16, kValueBytesMax));
+      break;
+    }
     case OpKind::kOverlayPut:  // key = tree, amount = block index
     case OpKind::kOverlayFinalize:
     case OpKind::kOverlayDrop:
+    case OpKind::kOverlayReserve:  // value_bytes = bytes reserved around the put
       op.key = "tree" + std::to_string(prng.uniform(kOverlayTrees));
       op.amount = prng.uniform(kOverlayBlockIndices);
+      if (op.kind == OpKind::kOverlayReserve) {
+        op.value_bytes = static_cast<uint32_t>(prng.range(50, kOverlayReserveBytesMax));
+      }
       break;
     default:
       break;
@@ -158,6 +174,10 @@ bool is_ephemeral_key(const StoreKey& key) {
     if (key.key == name) return true;
   }
   return false;
+}
+
+bool is_raw_key(const StoreKey& key) {
+  return !key.primary_namespace.empty() && key.primary_namespace[0] == '@';
 }
 
 StoreKey op_key(const Op& op) { return StoreKey{op.primary_namespace, op.secondary_namespace, op.key}; }

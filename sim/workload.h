@@ -38,6 +38,21 @@ inline constexpr uint32_t kOverlayTrees = 4;
 inline constexpr uint32_t kOverlayBlockIndices = 6;
 // Overlays expire this long after their first put (clock advances reach it).
 inline constexpr uint64_t kOverlayLifetimeUs = 300'000;
+// Upper bound of one OpKind::kOverlayReserve reservation (the world's quota is 1500 bytes).
+inline constexpr uint32_t kOverlayReserveBytesMax = 600;
+// Pipelined commits (OpKind::kCommitAsync): how many one op issues at once and over how few
+// keys, so that a later commit usually rewrites a key an earlier one still has in flight.
+inline constexpr uint32_t kPipelinedCommitsMax = 4;
+inline constexpr uint32_t kPipelinedKeys = 3;
+
+// Raw keys: model keys whose primary namespace starts with '@' (never a valid KvStore
+// namespace) live straight in an engine component rather than behind the TierStore.
+// kVersionedRawNamespace: keys committed with VersionedStore::commit_async on the primary's
+// VersionedStore, stored there under kVersionedRawPrefix + key (BackendKvStore's own keys
+// start with 'd', 'c' or 'm', so they never meet).
+inline constexpr char kVersionedRawNamespace[] = "@versioned";
+inline constexpr char kVersionedRawPrefix[] = "p/";
+bool is_raw_key(const StoreKey& key);
 
 // The world config, clients, hot-key flag and ops of a scenario (not faults, seed, build id).
 void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario);

@@ -1,6 +1,7 @@
 #include "sim/workload_client.h"
 
 #include <cassert>
+#include <memory>
 
 #include "sim/runner_observer.h"
 #include "sim/workload.h"
@@ -129,6 +130,48 @@ std::string overlay_block(uint64_t block_index) {
   return op_value(block_index, 0, static_cast<uint32_t>(100 * (1 + block_index % 3)));
 }
 
+bool is_deleting(OverlayStore* overlays, const std::string& tree) {
+  std::optional<OverlayInfo> info = overlays->overlay(tree);
+  return info.has_value() && info->status == OverlayStatus::kDeleting;
+}
+
+// Puts block block_index into tree. The put goes to the overlay first, as an uploader that
+// already created it would, and creates it only when it does not exist: so a put can meet an
+// overlay a crash left Deleting (it must be refused), which create_overlay would refuse first.
+Task<Status> put_into_overlay(ClientContext c, OverlayStore* overlays, std::string tree,
+                              uint64_t block_index) {
+  const auto index = static_cast<uint32_t>(block_index);
+  std::string bytes = overlay_block(block_index);
+  const bool deleting_before = is_deleting(overlays, tree);
+  Status status = co_await overlays->put_block(tree, index, bytes);
+  if (status.ok() && deleting_before && is_deleting(overlays, tree) && !dead(c)) {
+    // Deleting never turns back into Active (only gone, then a new create): Deleting before
+    // and after means the put landed in the overlay being dropped, which must refuse it.
+    c.checkers->overlays({"put_block " + tree + "/" + std::to_string(index) +
+                          " was acknowledged while the overlay was Deleting"},
+                         0);
+  }
+  if (!status.is_not_found()) co_return status;
+  status = co_await overlays->create_overlay(tree, now_us(c) + kOverlayLifetimeUs, false);
+  if (!status.ok()) co_return status;
+  status = co_await overlays->put_block(tree, index, std::move(bytes));
+  co_return status;
+}
+
+// An upload under a reservation: reserve(value_bytes), put, release(value_bytes) whatever the
+// put did. *c.overlay_reserved_bytes counts what clients reserved and have not released (the
+// runner compares it with the store's reserved_bytes at quiescent points).
+Task<Status> reserved_put(ClientContext c, OverlayStore* overlays, uint64_t op_index) {
+  const Op& op = c.scenario->ops[op_index];
+  Status status = co_await overlays->reserve(op.value_bytes);
+  if (!status.ok()) co_return status;
+  if (!dead(c)) *c.overlay_reserved_bytes += op.value_bytes;
+  Status put = co_await put_into_overlay(c, overlays, op.key, op.amount);
+  Status released = co_await overlays->release(op.value_bytes);
+  if (released.ok() && !dead(c)) *c.overlay_reserved_bytes -= op.value_bytes;
+  co_return released.ok() ? put : released;
+}
+
 Task<void> do_overlay(ClientContext c, uint64_t index) {
   const Op& op = c.scenario->ops[index];
   OverlayStore* overlays = c.world->overlays();
@@ -136,18 +179,14 @@ Task<void> do_overlay(ClientContext c, uint64_t index) {
     finish(c, index, Status::not_supported("the world has no OverlayStore"));
     co_return;
   }
-  const uint64_t now = now_us(c);
   Status status;
   if (op.kind == OpKind::kOverlayPut) {
-    status = co_await overlays->create_overlay(op.key, now + kOverlayLifetimeUs, false);
-    if (status.ok()) {
-      std::string bytes = overlay_block(op.amount);
-      status = co_await overlays->put_block(op.key, static_cast<uint32_t>(op.amount),
-                                            std::move(bytes));
-    }
+    status = co_await put_into_overlay(c, overlays, op.key, op.amount);
+  } else if (op.kind == OpKind::kOverlayReserve) {
+    status = co_await reserved_put(c, overlays, index);
   } else if (op.kind == OpKind::kOverlayFinalize) {
     const std::string temp = op.key + "_tmp" + std::to_string(index);
-    status = co_await overlays->create_overlay(temp, now + kOverlayLifetimeUs, true);
+    status = co_await overlays->create_overlay(temp, now_us(c) + kOverlayLifetimeUs, true);
     if (status.ok()) {
       std::string bytes = overlay_block(op.amount);
       status = co_await overlays->put_block(temp, 0, std::move(bytes));
@@ -160,6 +199,53 @@ Task<void> do_overlay(ClientContext c, uint64_t index) {
     status = report.ok() ? Status() : report.status();
   }
   finish(c, index, status);
+}
+
+// Pipelined commits (OpKind::kCommitAsync): every commit of the op is started before any
+// completes, so the WAL groups them and each one's LtHash delta has to come from the pending
+// state the earlier ones left, not from the database.
+struct PipelineJoin {
+  size_t remaining = 0;
+  Status first_error;
+};
+
+Task<void> commit_one(ClientContext c, uint64_t index, uint32_t part, VersionedStore* store,
+                      std::shared_ptr<PipelineJoin> join) {
+  const Op& op = c.scenario->ops[index];
+  const std::string& spec = op.keys[part];
+  const bool remove = !spec.empty() && spec[0] == '-';
+  StoreKey key{kVersionedRawNamespace, "", remove ? spec.substr(1) : spec};
+  std::optional<std::string> value;
+  if (!remove) value = op_value(index, part, op.value_bytes);
+  WriteBatch batch;
+  const std::string raw = kVersionedRawPrefix + key.key;
+  if (value) {
+    batch.put(raw, *value);
+  } else {
+    batch.remove(raw);
+  }
+  const uint64_t id =
+      c.model->begin(index, op.client, "commit_async", key, value, true, true, now_us(c));
+  Result<uint64_t> version = co_await store->commit_async(std::move(batch));
+  c.model->complete(id, version.status(), now_us(c));
+  if (!version.ok() && join->first_error.ok()) join->first_error = version.status();
+  --join->remaining;
+}
+
+Task<void> do_commit_async(ClientContext c, uint64_t index) {
+  const Op& op = c.scenario->ops[index];
+  VersionedStore* store = c.world->versioned();
+  if (store == nullptr) {
+    finish(c, index, Status::not_supported("the primary is not a VersionedStore"));
+    co_return;
+  }
+  auto join = std::make_shared<PipelineJoin>();
+  join->remaining = op.keys.size();
+  for (uint32_t part = 0; part < op.keys.size(); ++part) {
+    c.executor->spawn(commit_one(c, index, part, store, join));
+  }
+  while (join->remaining > 0) co_await c.executor->yield();
+  finish(c, index, join->first_error);
 }
 
 Task<void> execute_op(ClientContext c, uint64_t index) {
@@ -182,7 +268,9 @@ Task<void> execute_op(ClientContext c, uint64_t index) {
     case OpKind::kOverlayPut:
     case OpKind::kOverlayFinalize:
     case OpKind::kOverlayDrop:
+    case OpKind::kOverlayReserve:
     case OpKind::kMaintenance: co_await do_overlay(c, index); break;
+    case OpKind::kCommitAsync: co_await do_commit_async(c, index); break;
     default:
       // Rollbacks are run by the runner (barriers).
       finish(c, index, Status::not_supported("op kind not run by clients"));

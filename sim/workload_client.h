@@ -51,6 +51,8 @@ struct ClientContext {
   TraceHash* trace = nullptr;
   RunStats* stats = nullptr;
   const bool* crashed = nullptr;  // the process died: results are no longer observable
+  // Overlay quota bytes clients reserved and have not released yet (OpKind::kOverlayReserve).
+  uint64_t* overlay_reserved_bytes = nullptr;
 };
 
 // Issues queue's ops from next up to phase_end, in order. Sets queue->running false when done.

@@ -6,7 +6,8 @@
 
 #include "engine/backends/backend_factory.h"
 #include "engine/io/env_util.h"
-#include "sim/lmdb_gate.h"
+#include "engine/backends/fault_injecting_backend.h"
+#include "sim/real_scratch_dir.h"
 
 namespace tierkv::sim {
 
@@ -64,6 +65,23 @@ Result<DurableTier> World::open_durable(const WorldConfig& config, SimEnv& env,
   return tier;  // build_stores() puts the KvStores on top
 }
 
+// The hook of an LMDB tier's FaultInjectingBackend: every call first passes SimEnv::begin_op
+// on the tier's logical path (get/scan as reads, the rest as mutating writes), so crash points
+// and injected errors fail it before LMDB sees it (a process that died before its commit);
+// every commit LMDB acknowledged survives the restart (sync commits on a real file system).
+// SimEnv checkpoints do not exist for LMDB's real files.
+FaultInjectingBackend::Hook World::lmdb_gate(SimEnv& env, std::string logical_path) {
+  return [&env, path = std::move(logical_path)](std::string_view op, std::string_view key) {
+    if (op == "checkpoint") {
+      return Status::not_supported("checkpoint of " + path + " into " + std::string(key) +
+                                   ": lmdb in the simulator has no SimEnv checkpoints");
+    }
+    const bool read = op == "get" || op == "scan";
+    return env.begin_op(
+        SimOp{read ? SimOpKind::kRead : SimOpKind::kWriteAt, path, {}, 0, key.size(), !read});
+  };
+}
+
 Result<DurableTier> World::open_lmdb(SimEnv& env, const std::string& dir,
                                      const std::string& real_root) {
   if (real_root.empty()) {
@@ -79,7 +97,8 @@ Result<DurableTier> World::open_lmdb(SimEnv& env, const std::string& dir,
   options.sync = true;
   TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> lmdb, open_backend("lmdb", options));
   DurableTier tier;
-  tier.backend = std::make_unique<EnvGatedBackend>(std::move(lmdb), env, dir + "/data");
+  tier.backend =
+      std::make_unique<FaultInjectingBackend>(std::move(lmdb), lmdb_gate(env, dir + "/data"));
   return tier;
 }
 
@@ -118,6 +137,10 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
     options.quota_max_bytes = kOverlayQuotaBytes;
     options.on_underflow = UnderflowPolicy::kClampAndLog;  // counted, reported by the checker
     options.block_filter_bits = 1 << 12;
+    // One leaf / one block per batch: a drop takes many steps, so crashes land between them and
+    // leave overlays Deleting for later puts and maintenance to meet.
+    options.drop_batch_leaves_max = 1;
+    options.gc_batch_blocks_max = 1;
     TIERKV_ASSIGN_OR_RETURN(
         world->overlays_,
         run_sync(executor, OverlayStore::open(world->overlay_tier_.backend.get(), &executor,

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/backends/backend.h"
+#include "engine/backends/fault_injecting_backend.h"
 #include "engine/core/kv_store.h"
 #include "engine/overlay/overlay_store.h"
 #include "engine/tier/backend_kv_store.h"
@@ -101,7 +102,8 @@ class World {
                                           SimExecutor& executor, const std::string& dir,
                                           bool versioned, uint64_t seed,
                                           const std::string& real_root);
-  // A plain LMDB tier in real_root + dir, gated by env (sim/lmdb_gate.h).
+  // A plain LMDB tier in real_root + dir, gated by env (lmdb_gate).
+  static FaultInjectingBackend::Hook lmdb_gate(SimEnv& env, std::string logical_path);
   static Result<DurableTier> open_lmdb(SimEnv& env, const std::string& dir,
                                        const std::string& real_root);
   // (Re)creates every KvStore over the backends and the TierStore over them.

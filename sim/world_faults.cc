@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "engine/core/buggify.h"
+
 namespace tierkv::sim {
 
 FaultyKvStore::FaultyKvStore(KvStore& inner, Executor& executor, std::string name,
@@ -18,6 +20,16 @@ bool FaultyKvStore::window_active() const {
     if (now >= w.start_us && now < w.end_us) return true;
   }
   return false;
+}
+
+// BUGGIFY "backup.delay_write": the backup write already holds its call-order ticket (taken
+// when inner_.write/remove was called); it only starts later, so the primary runs ahead.
+Task<Status> FaultyKvStore::maybe_delayed(Task<Status> work) {
+  if (!TIERKV_BUGGIFY("backup.delay_write")) return work;
+  return [](Executor* executor, Task<Status> inner) -> Task<Status> {
+    co_await executor->sleep_us(kBuggifyBackupDelayUs);
+    co_return co_await std::move(inner);
+  }(&executor_, std::move(work));
 }
 
 Task<Status> FaultyKvStore::gate(std::string what) {
@@ -48,7 +60,7 @@ Task<Result<std::string>> FaultyKvStore::read(StoreKey key) {
 
 // Not a coroutine when no window is active: the inner store takes its call-order ticket now.
 Task<Status> FaultyKvStore::write(StoreKey key, std::string value) {
-  if (!window_active()) return inner_.write(std::move(key), std::move(value));
+  if (!window_active()) return maybe_delayed(inner_.write(std::move(key), std::move(value)));
   return [](FaultyKvStore* self, StoreKey k, std::string v) -> Task<Status> {
     TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("write of " + k.to_string()));
     co_return co_await self->inner_.write(std::move(k), std::move(v));
@@ -56,7 +68,7 @@ Task<Status> FaultyKvStore::write(StoreKey key, std::string value) {
 }
 
 Task<Status> FaultyKvStore::remove(StoreKey key, bool lazy) {
-  if (!window_active()) return inner_.remove(std::move(key), lazy);
+  if (!window_active()) return maybe_delayed(inner_.remove(std::move(key), lazy));
   return [](FaultyKvStore* self, StoreKey k, bool l) -> Task<Status> {
     TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("remove of " + k.to_string()));
     co_return co_await self->inner_.remove(std::move(k), l);

@@ -23,6 +23,9 @@
 
 namespace tierkv::sim {
 
+// How long BUGGIFY "backup.delay_write" holds a backup write back (simulated us).
+inline constexpr uint64_t kBuggifyBackupDelayUs = 5'000;
+
 struct FaultWindow {
   uint64_t start_us = 0;
   uint64_t end_us = 0;
@@ -62,6 +65,8 @@ class FaultyKvStore final : public KvStore {
  private:
   // OK, or Unavailable if an outage window covers now; sleeps through a slow window first.
   Task<Status> gate(std::string what);
+  // work, or work started kBuggifyBackupDelayUs later when BUGGIFY "backup.delay_write" fires.
+  Task<Status> maybe_delayed(Task<Status> work);
   // Whether a window of either kind covers now (so a call must go through gate()).
   bool window_active() const;
 

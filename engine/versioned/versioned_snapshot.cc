@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "engine/core/buggify.h"
 #include "engine/io/env_util.h"
 #include "engine/versioned/versioned_store.h"
 
@@ -132,7 +133,7 @@ Status VersionedStore::prepare_working(const BaseRecord& base, uint64_t target,
   working_.reset();
   const std::string working_dir = path(versioned::kWorkingDirName);
   const std::string marker = join_path(working_dir, versioned::kBaseFileName);
-  if (!force_clone && env_.file_exists(marker)) {
+  if (!force_clone && !TIERKV_BUGGIFY("versioned.reclone_working") && env_.file_exists(marker)) {
     auto recorded = versioned::read_base_record(env_, marker);
     if (recorded.ok() && *recorded == base) {
       auto opened = options_.open_backend(join_path(working_dir, versioned::kDataDirName));

@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "engine/core/buggify.h"
 #include "engine/core/coding.h"
 #include "engine/io/env_util.h"
 #include "engine/versioned/commit_record.h"
@@ -278,7 +279,10 @@ Status VersionedStore::apply_logged_in_order() {
 void VersionedStore::maybe_auto_snapshot() {
   if (options_.snapshot_interval_versions == 0 || !in_flight_.empty()) return;
   const uint64_t newest = snapshots_.empty() ? 0 : snapshots_.back();
-  if (applied_version_ - newest < options_.snapshot_interval_versions) return;
+  if (applied_version_ - newest < options_.snapshot_interval_versions &&
+      !TIERKV_BUGGIFY("versioned.snapshot_early")) {
+    return;
+  }
   auto_snapshot_status_ = snapshot();
 }
 

@@ -9,6 +9,7 @@
 // its record returned OK, so an acknowledged record is durable.
 #include <cassert>
 
+#include "engine/core/buggify.h"
 #include "engine/io/env_util.h"
 #include "engine/wal/wal_impl.h"
 
@@ -41,7 +42,8 @@ Status Wal::Impl::check_appendable(const WalRecord& record) const {
 }
 
 bool Wal::Impl::needs_rotation() const {
-  return !active_ || segments_.last().size_bytes >= options_.segment_size_bytes;
+  return !active_ || segments_.last().size_bytes >= options_.segment_size_bytes ||
+         (segments_.last().size_bytes > 0 && TIERKV_BUGGIFY("wal.rotate_early"));
 }
 
 // The directory is synced before the file is handed out: no record in a segment is
@@ -154,7 +156,8 @@ Task<void> Wal::Impl::lead_group(std::shared_ptr<WalWaiter> leader) {
   const uint64_t bound = std::min(options_.group_commit_bytes_max, room);
   std::string data = queue_.front()->bytes;
   size_t count = 1;
-  while (count < queue_.size() && data.size() + queue_[count]->bytes.size() <= bound) {
+  while (count < queue_.size() && data.size() + queue_[count]->bytes.size() <= bound &&
+         !TIERKV_BUGGIFY("wal.group_commit_split")) {
     data += queue_[count]->bytes;
     ++count;
   }

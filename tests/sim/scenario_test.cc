@@ -124,7 +124,7 @@ rc::Gen<std::string> gen_name() {
 rc::Gen<Op> gen_op(uint32_t clients) {
   return rc::gen::exec([clients] {
     Op op;
-    op.kind = static_cast<OpKind>(*rc::gen::inRange(0, 14));
+    op.kind = static_cast<OpKind>(*rc::gen::inRange(0, kOpKindCount));
     op.client = *rc::gen::inRange<uint32_t>(0, clients);
     op.primary_namespace = *gen_name();
     op.secondary_namespace = *gen_name();
@@ -174,7 +174,7 @@ RC_GTEST_PROP(ScenarioJson, RoundTripProperty, ()) {
 }
 
 TEST(ScenarioNames, OpAndFaultKindsRoundTrip) {
-  for (int i = 0; i < 14; ++i) {
+  for (int i = 0; i < kOpKindCount; ++i) {
     const auto kind = static_cast<OpKind>(i);
     EXPECT_EQ(*parse_op_kind(op_kind_name(kind)), kind);
   }
