@@ -64,6 +64,11 @@ Result<std::unique_ptr<LevelDbBackend>> LevelDbBackend::open(const BackendOption
     backend->drain();
     return Status::io_error("leveldb open " + options.dir + ": " + status.ToString());
   }
+  if (Status failed = backend->bridge_->sequential_read_error(); !failed.ok()) {
+    delete db;  // (Open cannot persist anything after the failure; belt and braces)
+    backend->drain();
+    return Status::io_error("leveldb open " + options.dir + ": " + failed.to_string());
+  }
   backend->db_.reset(db);
   backend->drain();
   return backend;
@@ -71,7 +76,7 @@ Result<std::unique_ptr<LevelDbBackend>> LevelDbBackend::open(const BackendOption
 
 Status LevelDbBackend::check_open() const {
   if (db_ == nullptr) return Status::io_error("leveldb " + options_.dir + " is closed");
-  return Status();
+  return write_failure_;
 }
 
 void LevelDbBackend::drain() {
@@ -118,9 +123,18 @@ Status LevelDbBackend::write(const WriteBatch& batch) {
   write_options.sync = options_.sync;
   leveldb::Status status = db_->Write(write_options, &native);
   drain();
-  return convert(options_.dir, "write of " + std::to_string(batch.size()) + " op(s) starting at key '" +
-                          printable_key(batch.ops().front().key) + "'",
-                      status);
+  Status result = convert(options_.dir,
+                          "write of " + std::to_string(batch.size()) +
+                              " op(s) starting at key '" +
+                              printable_key(batch.ops().front().key) + "'",
+                          status);
+  if (!result.ok()) {
+    write_failure_ = Status::io_error("leveldb " + options_.dir +
+                                      " refuses calls until reopened: an earlier write failed "
+                                      "and may still be applied on recovery (" +
+                                      result.to_string() + ")");
+  }
+  return result;
 }
 
 Result<std::vector<KeyValue>> LevelDbBackend::scan(const KeyRange& range, size_t limit) {

@@ -14,6 +14,12 @@
 //     dir and its parent are sync_dir'd. Opening a LevelDbBackend on dir gives that state.
 //   - A DB directory is locked (LevelDB's LOCK through Env::lock_file): a second open is Busy
 //     or IOError naming the lock.
+//   - A failed write poisons the backend: every later call fails with that error until the
+//     store is reopened. (LevelDB may have logged the batch before its sync failed, so the
+//     batch can reappear on reopen; LevelDB still answers reads from its memtable without it.
+//     A caller that read "absent" and skipped a remove would then be overtaken by the failed
+//     batch on recovery. Reopening is the only way to learn the batch's outcome.)
+//   - A failed read of a log during open fails the open (see LevelDbEnvBridge).
 // Errors name the directory and, where there is one, the key.
 // Thread-safety: one thread at a time (Backend's rule).
 #pragma once
@@ -63,6 +69,7 @@ class LevelDbBackend final : public Backend {
   BackendOptions options_;
   std::unique_ptr<LevelDbEnvBridge> bridge_;
   std::unique_ptr<leveldb::DB> db_;
+  Status write_failure_;  // the first failed write; every call fails with it until reopen
   uint64_t background_runs_ = 0;
 };
 

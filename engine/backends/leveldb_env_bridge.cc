@@ -16,10 +16,14 @@ constexpr size_t kWriteBufferBytes = 64 * 1024;
 
 class SequentialFileBridge final : public leveldb::SequentialFile {
  public:
-  explicit SequentialFileBridge(std::unique_ptr<File> file) : file_(std::move(file)) {}
+  SequentialFileBridge(std::unique_ptr<File> file, std::string path, LevelDbEnvBridge* owner)
+      : file_(std::move(file)), path_(std::move(path)), owner_(owner) {}
   leveldb::Status Read(size_t n, leveldb::Slice* result, char* scratch) override {
     Result<size_t> read = file_->read_at(offset_, n, scratch);
-    if (!read.ok()) return to_leveldb_status(read.status());
+    if (!read.ok()) {
+      owner_->note_sequential_read_failure(path_, read.status());
+      return to_leveldb_status(read.status());
+    }
     offset_ += *read;
     *result = leveldb::Slice(scratch, *read);
     return leveldb::Status::OK();
@@ -31,6 +35,8 @@ class SequentialFileBridge final : public leveldb::SequentialFile {
 
  private:
   std::unique_ptr<File> file_;
+  std::string path_;
+  LevelDbEnvBridge* owner_;
   uint64_t offset_ = 0;
 };
 
@@ -193,7 +199,7 @@ leveldb::Status LevelDbEnvBridge::NewSequentialFile(const std::string& fname,
   *result = nullptr;
   Result<std::unique_ptr<File>> file = env_->open_file(fname, OpenMode::kReadOnly);
   if (!file.ok()) return to_leveldb_status(file.status());
-  *result = new SequentialFileBridge(std::move(*file));
+  *result = new SequentialFileBridge(std::move(*file), fname, this);
   return leveldb::Status::OK();
 }
 
@@ -220,9 +226,25 @@ leveldb::Status LevelDbEnvBridge::NewRandomAccessFile(const std::string& fname,
   return leveldb::Status::OK();
 }
 
+void LevelDbEnvBridge::note_sequential_read_failure(const std::string& path,
+                                                    const Status& status) {
+  std::lock_guard<std::mutex> guard(read_error_mutex_);
+  if (!sequential_read_error_.ok()) return;  // the first failure is the one to report
+  sequential_read_error_ = Status::io_error("reading " + path + " during recovery failed (" +
+                                            status.to_string() +
+                                            "); files are no longer created, renamed or "
+                                            "removed until the store is reopened");
+}
+
+Status LevelDbEnvBridge::sequential_read_error() const {
+  std::lock_guard<std::mutex> guard(read_error_mutex_);
+  return sequential_read_error_;
+}
+
 leveldb::Status LevelDbEnvBridge::open_writable(const std::string& fname, OpenMode mode,
                                                 leveldb::WritableFile** result) {
   *result = nullptr;
+  if (Status failed = sequential_read_error(); !failed.ok()) return to_leveldb_status(failed);
   Result<std::unique_ptr<File>> file = env_->open_file(fname, mode);
   if (!file.ok()) return to_leveldb_status(file.status());
   *result = new WritableFileBridge(env_, std::move(*file));
@@ -253,6 +275,7 @@ leveldb::Status LevelDbEnvBridge::GetChildren(const std::string& dir,
 }
 
 leveldb::Status LevelDbEnvBridge::RemoveFile(const std::string& fname) {
+  if (Status failed = sequential_read_error(); !failed.ok()) return to_leveldb_status(failed);
   return to_leveldb_status(env_->remove_file(fname));
 }
 
@@ -273,6 +296,7 @@ leveldb::Status LevelDbEnvBridge::GetFileSize(const std::string& fname, uint64_t
 }
 
 leveldb::Status LevelDbEnvBridge::RenameFile(const std::string& src, const std::string& target) {
+  if (Status failed = sequential_read_error(); !failed.ok()) return to_leveldb_status(failed);
   return to_leveldb_status(env_->rename(src, target));
 }
 

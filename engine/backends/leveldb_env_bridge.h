@@ -50,6 +50,16 @@ class LevelDbEnvBridge final : public leveldb::EnvWrapper {
   bool has_background_work() const;
   uint64_t sleep_requests() const { return sleep_requests_; }
 
+  // Fail-stop on a failed recovery read. LevelDB reads its logs (and MANIFEST, CURRENT) through
+  // sequential files only while opening. When a log read fails, LevelDB (paranoid_checks off)
+  // treats it like a torn tail: it drops the rest of that log, writes what it read into a new
+  // table and deletes the log, so an I/O error would silently lose acknowledged writes. After
+  // the first failed sequential read the bridge therefore refuses to create, rename or remove
+  // files: DB::Open fails before it can persist a recovery that skipped records, the log stays,
+  // and a later open (a new bridge) replays it whole. ok() while no such read failed.
+  Status sequential_read_error() const;
+  void note_sequential_read_failure(const std::string& path, const Status& status);
+
   leveldb::Status NewSequentialFile(const std::string& fname,
                                     leveldb::SequentialFile** result) override;
   leveldb::Status NewRandomAccessFile(const std::string& fname,
@@ -90,6 +100,8 @@ class LevelDbEnvBridge final : public leveldb::EnvWrapper {
   mutable std::mutex queue_mutex_;
   std::deque<std::pair<void (*)(void*), void*>> queue_;  // guarded by queue_mutex_
   uint64_t sleep_requests_ = 0;
+  mutable std::mutex read_error_mutex_;
+  Status sequential_read_error_;  // guarded by read_error_mutex_
 };
 
 // tierkv Status -> leveldb::Status (NotFound stays NotFound; everything else is an IOError

@@ -203,10 +203,20 @@ TYPED_TEST_P(BackendContract, FailedBatchLeavesNothingBehind) {
   Status failed = backend->write(batch);
   EXPECT_FALSE(failed.ok()) << "the injected failure must reach the caller";
   this->harness_.clear_failure();
-  for (uint64_t i = 0; i < 60; i += 7) {
-    EXPECT_TRUE(backend->get("b/batch" + std::to_string(i)).status().is_not_found());
+  Result<std::string> keep = backend->get("b/keep");
+  if (keep.ok()) {  // still answering: nothing of the batch is visible
+    EXPECT_EQ(*keep, "before");
+    for (uint64_t i = 0; i < 60; i += 7) {
+      EXPECT_TRUE(backend->get("b/batch" + std::to_string(i)).status().is_not_found());
+    }
+  } else {
+    // Or it refuses every call until reopened (LevelDB: the failed batch may already be in
+    // its log, so only recovery knows its outcome); never a NotFound that could be wrong.
+    ASSERT_TRUE(TypeParam::kDurable) << keep.status().to_string();
+    EXPECT_FALSE(keep.status().is_not_found()) << keep.status().to_string();
+    EXPECT_NE(keep.status().to_string().find("reopen"), std::string::npos)
+        << keep.status().to_string();
   }
-  EXPECT_EQ(*backend->get("b/keep"), "before");
   if (TypeParam::kDurable) {
     ASSERT_TRUE(backend->close().ok());
     backend = this->open("db");
