@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/core/forwarding_kv_store.h"
 #include "faults/swarm.h"
 #include "sim/runner.h"
 #include "sim/runner_phases.h"
@@ -92,40 +93,13 @@ RC_GTEST_PROP(SimScenarioProperty, EveryGeneratedScenarioHoldsEveryInvariant, ()
 }
 
 // An engine bug for the test below: the primary acknowledges a write but stores other bytes.
-class CorruptingPrimary final : public KvStore {
+class CorruptingPrimary final : public ForwardingKvStore {
  public:
-  explicit CorruptingPrimary(KvStore& inner) : inner_(inner) {}
-  Task<Result<std::string>> read(StoreKey key) override { return inner_.read(std::move(key)); }
+  using ForwardingKvStore::ForwardingKvStore;
   Task<Status> write(StoreKey key, std::string value) override {
     value.push_back('!');
-    return inner_.write(std::move(key), std::move(value));
+    return inner().write(std::move(key), std::move(value));
   }
-  Task<Status> remove(StoreKey key, bool lazy) override {
-    return inner_.remove(std::move(key), lazy);
-  }
-  Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
-    return inner_.list(std::move(p), std::move(s));
-  }
-  Task<Result<ListPage>> list_page(std::string p, std::string s,
-                                   std::optional<std::string> token) override {
-    return inner_.list_page(std::move(p), std::move(s), std::move(token));
-  }
-  Task<Result<VersionedValue>> read_versioned(StoreKey key) override {
-    return inner_.read_versioned(std::move(key));
-  }
-  Task<Result<uint64_t>> compare_and_swap(StoreKey key, uint64_t expected,
-                                          std::string value) override {
-    return inner_.compare_and_swap(std::move(key), expected, std::move(value));
-  }
-  Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops) override {
-    return inner_.write_atomic(std::move(ops));
-  }
-  Task<Result<std::vector<NamespacePair>>> list_namespaces() override {
-    return inner_.list_namespaces();
-  }
-
- private:
-  KvStore& inner_;
 };
 
 // The property can fail, and RapidCheck shrinks the failure to its core: with the bug above,
@@ -149,7 +123,9 @@ TEST(SimScenarioProperty, ABrokenEngineFailsAndShrinksToOneWriteWithoutFaults) {
   ASSERT_FALSE(last_failing.ops.empty());
   EXPECT_EQ(last_failing.ops[0].kind, OpKind::kWrite) << scenario_to_json(last_failing);
   EXPECT_TRUE(last_failing.faults.empty()) << scenario_to_json(last_failing);
-  EXPECT_EQ(last_failing.world.backend, "memory");
+  // The backend is not asserted: the op pool is regenerated for each backend, so a shrink to
+  // "memory" only sticks when the same op index is also a write there (depends on the random
+  // RapidCheck seed).
 }
 
 }  // namespace

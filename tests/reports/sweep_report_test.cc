@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/core/forwarding_kv_store.h"
 #include "reports/report_model.h"
 #include "sim/cli_report.h"
 #include "sim/runner.h"
@@ -26,41 +27,16 @@ using sim::SimDriver;
 constexpr uint64_t kOps = 80;
 
 // An engine bug: the primary acknowledges every other write without doing it.
-class ForgetfulPrimary final : public KvStore {
+class ForgetfulPrimary final : public ForwardingKvStore {
  public:
-  explicit ForgetfulPrimary(KvStore& inner) : inner_(inner) {}
-  Task<Result<std::string>> read(StoreKey key) override { return inner_.read(std::move(key)); }
+  using ForwardingKvStore::ForwardingKvStore;
   Task<Status> write(StoreKey key, std::string value) override {
     if (++writes_ % 2 == 0) return ok_now();  // acknowledged, forgotten: the bug
-    return inner_.write(std::move(key), std::move(value));
-  }
-  Task<Status> remove(StoreKey key, bool lazy) override {
-    return inner_.remove(std::move(key), lazy);
-  }
-  Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
-    return inner_.list(std::move(p), std::move(s));
-  }
-  Task<Result<ListPage>> list_page(std::string p, std::string s,
-                                   std::optional<std::string> token) override {
-    return inner_.list_page(std::move(p), std::move(s), std::move(token));
-  }
-  Task<Result<VersionedValue>> read_versioned(StoreKey key) override {
-    return inner_.read_versioned(std::move(key));
-  }
-  Task<Result<uint64_t>> compare_and_swap(StoreKey key, uint64_t expected,
-                                          std::string value) override {
-    return inner_.compare_and_swap(std::move(key), expected, std::move(value));
-  }
-  Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops) override {
-    return inner_.write_atomic(std::move(ops));
-  }
-  Task<Result<std::vector<NamespacePair>>> list_namespaces() override {
-    return inner_.list_namespaces();
+    return inner().write(std::move(key), std::move(value));
   }
 
  private:
   static Task<Status> ok_now() { co_return Status::ok_status(); }
-  KvStore& inner_;
   uint64_t writes_ = 0;
 };
 

@@ -14,29 +14,10 @@
 #include "sim/checkers.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/sim/sim_test_util.h"
 
 namespace tierkv::sim {
 namespace {
-
-bool long_mode() {
-  const char* value = std::getenv("TIERKV_LONG");
-  return value != nullptr && std::string(value) == "1";
-}
-
-std::string describe(const RunResult& result) {
-  std::string out = result.setup_error.to_string();
-  for (const Violation& v : result.violations) {
-    out += "\n" + v.invariant + ": " + v.message + "\n" + v.history;
-  }
-  return out;
-}
-
-GenerateOptions options_with(uint64_t ops, std::vector<FaultKind> kinds) {
-  GenerateOptions options;
-  options.ops = ops;
-  options.fault_kinds = std::move(kinds);
-  return options;
-}
 
 size_t count_kind(const Scenario& scenario, OpKind kind) {
   size_t n = 0;

@@ -12,32 +12,14 @@
 #include <memory>
 #include <string>
 
+#include "engine/core/forwarding_kv_store.h"
 #include "sim/checkers.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "tests/sim/sim_test_util.h"
 
 namespace tierkv::sim {
 namespace {
-
-bool long_mode() {
-  const char* value = std::getenv("TIERKV_LONG");
-  return value != nullptr && std::string(value) == "1";
-}
-
-std::string describe(const RunResult& result) {
-  std::string out = result.setup_error.to_string();
-  for (const Violation& v : result.violations) {
-    out += "\n" + v.invariant + ": " + v.message + "\n" + v.history;
-  }
-  return out;
-}
-
-GenerateOptions options_with(uint64_t ops, std::vector<FaultKind> kinds = {}) {
-  GenerateOptions options;
-  options.ops = ops;
-  options.fault_kinds = std::move(kinds);
-  return options;
-}
 
 // Issue 2: 200 seeds run twice give identical trace hashes (swarm faults, crashes included).
 TEST(RunnerDeterminism, TwoHundredSeedsTwiceGiveTheSameTraceHashes) {
@@ -106,51 +88,37 @@ TEST(RunnerFaults, HotKeyRunsWithABackupPass) {
 
 // An engine bug: the primary acknowledges writes but keeps them in memory until every 4th
 // write (a missing fsync before the ack). A power cut loses acknowledged writes.
-class LyingPrimary final : public KvStore {
+class LyingPrimary final : public ForwardingKvStore {
  public:
-  explicit LyingPrimary(KvStore& inner) : inner_(inner) {}
+  using ForwardingKvStore::ForwardingKvStore;
   Task<Result<std::string>> read(StoreKey key) override {
     auto it = unflushed_.find(key);
     if (it != unflushed_.end()) co_return it->second;
-    co_return co_await inner_.read(std::move(key));
+    co_return co_await inner().read(std::move(key));
   }
   Task<Status> write(StoreKey key, std::string value) override {
     unflushed_[key] = std::move(value);
     if (++writes_ % 4 != 0) co_return Status::ok_status();  // acked, not durable: the bug
     std::map<StoreKey, std::string> batch = std::move(unflushed_);
     unflushed_.clear();
-    for (auto& [k, v] : batch) TIERKV_CO_RETURN_IF_ERROR(co_await inner_.write(k, v));
+    for (auto& [k, v] : batch) TIERKV_CO_RETURN_IF_ERROR(co_await inner().write(k, v));
     co_return Status::ok_status();
   }
   Task<Status> remove(StoreKey key, bool lazy) override {
     unflushed_.erase(key);
-    return inner_.remove(std::move(key), lazy);
-  }
-  Task<Result<std::vector<std::string>>> list(std::string p, std::string s) override {
-    return inner_.list(std::move(p), std::move(s));
-  }
-  Task<Result<ListPage>> list_page(std::string p, std::string s,
-                                   std::optional<std::string> token) override {
-    return inner_.list_page(std::move(p), std::move(s), std::move(token));
-  }
-  Task<Result<VersionedValue>> read_versioned(StoreKey key) override {
-    return inner_.read_versioned(std::move(key));
+    return inner().remove(std::move(key), lazy);
   }
   Task<Result<uint64_t>> compare_and_swap(StoreKey key, uint64_t expected,
                                           std::string value) override {
     unflushed_.erase(key);
-    return inner_.compare_and_swap(std::move(key), expected, std::move(value));
+    return inner().compare_and_swap(std::move(key), expected, std::move(value));
   }
   Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops) override {
     for (const AtomicOp& op : ops) unflushed_.erase(op.key);
-    return inner_.write_atomic(std::move(ops));
-  }
-  Task<Result<std::vector<NamespacePair>>> list_namespaces() override {
-    return inner_.list_namespaces();
+    return inner().write_atomic(std::move(ops));
   }
 
  private:
-  KvStore& inner_;
   std::map<StoreKey, std::string> unflushed_;
   uint64_t writes_ = 0;
 };
