@@ -215,6 +215,23 @@ bool Checkers::pagination(const std::string& primary_namespace,
   return false;
 }
 
+bool Checkers::scan_order(const std::string& what, const std::string& prefix,
+                          const std::vector<std::string>& keys) {
+  std::string problem;
+  for (size_t i = 0; i < keys.size() && problem.empty(); ++i) {
+    if (!keys[i].starts_with(prefix)) {
+      problem = "key '" + keys[i] + "' at position " + std::to_string(i) +
+                " is outside the prefix '" + prefix + "'";
+    } else if (i > 0 && !(keys[i - 1] < keys[i])) {
+      problem = "key '" + keys[i] + "' at position " + std::to_string(i) +
+                " does not follow '" + keys[i - 1] + "' in ascending order";
+    }
+  }
+  if (count(kCheckPagination, problem.empty())) return true;
+  fail(kCheckPagination, what + ": " + problem, "");
+  return false;
+}
+
 bool Checkers::rollback_state(uint64_t version, const std::map<std::string, std::string>& expected,
                               const std::map<std::string, std::string>& actual) {
   if (count(kCheckVersioned, expected == actual)) return true;

@@ -92,6 +92,10 @@ class Checkers {
   bool pagination(const std::string& primary_namespace, const std::string& secondary_namespace,
                   const std::vector<std::vector<std::string>>& pages, bool complete,
                   const std::optional<std::vector<std::string>>& list);
+  // (5) An ordered scan (e.g. HybridStore's merge of its two sides): keys strictly ascending
+  // (so no key twice) and every key starts with prefix.
+  bool scan_order(const std::string& what, const std::string& prefix,
+                  const std::vector<std::string>& keys);
   // (6) The OverlayStore's consistency problems (empty = consistent) and underflow count.
   bool overlays(const std::vector<std::string>& problems, uint64_t underflows);
   // (7) A rollback to version: the raw state found against the one recorded at that version.
