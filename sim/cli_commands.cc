@@ -18,9 +18,9 @@ int bad_input(std::ostream& err, const Status& status) {
 // The scenario `run` executes: the file's, or one generated from the seed and flags.
 Result<Scenario> scenario_for_run(const RunCommand& c, const SimDriver& driver) {
   if (!c.scenario_file.empty()) {
-    if (c.ops || c.faults || c.over_budget) {
+    if (c.ops || c.faults || c.over_budget || c.hybrid) {
       return Status::invalid_argument(
-          "--scenario: --ops, --faults and --over-budget shape a generated scenario; "
+          "--scenario: --ops, --faults, --over-budget and --hybrid shape a generated scenario; "
           "they cannot change a scenario file");
     }
     TIERKV_ASSIGN_OR_RETURN(Scenario scenario, load_scenario_file(c.scenario_file));
@@ -37,6 +37,7 @@ Result<Scenario> scenario_for_run(const RunCommand& c, const SimDriver& driver) 
   if (c.ops) flags.ops = *c.ops;
   if (c.faults) flags.faults = *c.faults;
   flags.over_budget = c.over_budget;
+  flags.hybrid = c.hybrid;
   TIERKV_ASSIGN_OR_RETURN(GenerateOptions options, make_generate_options(flags));
   return driver.generate(*c.seed, options);
 }

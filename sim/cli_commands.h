@@ -29,6 +29,7 @@ struct RunCommand {
   std::optional<uint64_t> ops;
   std::optional<std::string> faults;
   bool over_budget = false;
+  bool hybrid = false;
   bool check_determinism = false;
   std::string out_dir = "scenarios/failures";
 };

@@ -104,6 +104,7 @@ Result<GenerateOptions> make_generate_options(const GenerateFlags& flags) {
   options.backend = flags.backend;
   options.ops = flags.ops;
   options.over_budget = flags.over_budget;
+  options.hybrid = flags.hybrid;
   options.no_faults = flags.faults == "none";
   Result<std::vector<FaultKind>> kinds = faults::parse_fault_list(flags.faults);
   if (!kinds.ok()) return kinds.status().with_context("--faults");
@@ -120,6 +121,7 @@ std::string generate_flags_to_args(const GenerateFlags& flags) {
   if (flags.ops != defaults.ops) add("--ops " + std::to_string(flags.ops));
   if (!flags.faults.empty()) add("--faults " + flags.faults);
   if (flags.over_budget) add("--over-budget");
+  if (flags.hybrid) add("--hybrid");
   return args;
 }
 

@@ -47,6 +47,7 @@ struct GenerateFlags {
   uint64_t ops = 400;
   std::string faults;  // "" = swarm; "none"; or a comma-separated list of kinds
   bool over_budget = false;
+  bool hybrid = false;  // every seed's world gets the HybridStore (GenerateOptions::hybrid)
 };
 Result<GenerateOptions> make_generate_options(const GenerateFlags& flags);
 

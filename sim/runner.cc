@@ -43,6 +43,9 @@ Scenario generate_scenario(uint64_t seed, const GenerateOptions& options) {
   assert(faults::check_fault_kinds(swarm.kinds, swarm.over_budget).ok() &&
          "generate_scenario REQUIRES fault kinds allowed by the budget");
   scenario.faults = faults::draw_faults(fault_prng, swarm);
+  // Its own fork, drawn last: a seed that does not turn hybrid keeps its scenario unchanged.
+  Prng hybrid_prng = root.fork();
+  add_hybrid_ops(hybrid_prng, options.hybrid, &scenario);
   return scenario;
 }
 

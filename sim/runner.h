@@ -47,6 +47,9 @@ struct GenerateOptions {
   std::vector<FaultKind> fault_kinds;
   bool no_faults = false;
   bool over_budget = false;
+  // Every seed's world gets the HybridStore and hybrid ops (otherwise 1 seed in 3 of the
+  // backends other than lmdb; workload.h add_hybrid_ops).
+  bool hybrid = false;
 };
 
 // Derives a complete scenario (world config, workload, fault schedule) from seed.

@@ -255,11 +255,18 @@ bool Run::reopen(uint64_t version_before, bool wiped) {
     // Faults stay on during recovery, except on the last attempt (an operator's clean retry).
     faults_active_ = attempt + 1 < kReopenAttemptsMax;
     if (faults_active_) arm_crash();
+    env_fault_since_restart_ = false;
     auto world = World::open(scenario_.world, env_, executor_, ephemeral_backend_.get(),
                              &backup_faults_, scenario_.seed, wrap_primary_,
                              lmdb_root_ ? lmdb_root_->path() : std::string());
     faults_active_ = false;
     env_.clear_crash_point();
+    if (world.ok() && env_fault_since_restart_) {
+      // An injected error hit a recovery that still succeeded (e.g. a LevelDB compaction it
+      // started): the stores may refuse work until reopened, as after a phase that saw one.
+      world = Status::io_error("an injected error hit recovery; reopening again");
+      executor_.shutdown();
+    }
     if (world.ok()) {
       world_ = std::move(world).value();
       env_fault_since_restart_ = false;

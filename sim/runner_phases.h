@@ -93,6 +93,9 @@ class Run {
   void check_after_recovery(uint64_t version_before, bool wiped);
   Task<void> check_keys(bool after_crash, bool wiped);
   Task<void> check_pagination();
+  // (5) + (1) The HybridStore's merged scan: pages == one scan == both sides, ascending, and
+  // every key's value legal for the model (no phantom).
+  void check_hybrid_scans();
   bool key_is_durable(const StoreKey& key) const;
   // A raw key's value (workload.h is_raw_key) read straight from its engine component.
   Result<std::optional<std::string>> read_raw(const StoreKey& key);

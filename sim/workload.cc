@@ -160,7 +160,60 @@ Op generate_op(Prng& prng, const Scenario& scenario) {
   return op;
 }
 
+constexpr std::string_view kHybridTags[] = {"votes", "index", "meta"};
+
+void pick_hybrid_key(Prng& prng, bool hot, Op* op) {
+  op->primary_namespace = kHybridRawNamespace;
+  op->secondary_namespace = std::string(pick(prng, kHybridTags));
+  op->key = "h" + std::to_string(prng.uniform(hot ? kHotKeys : kHybridKeysPerTag));
+}
+
+Op generate_hybrid_op(Prng& prng, uint32_t client, bool hot) {
+  static constexpr KindWeight kHybridWeights[] = {
+      {OpKind::kWrite, 35, false}, {OpKind::kRead, 20, false},      {OpKind::kRemove, 10, false},
+      {OpKind::kAtomicBatch, 15, false}, {OpKind::kList, 10, false}, {OpKind::kListWalk, 10, false},
+  };
+  uint64_t roll = prng.uniform(100);
+  Op op;
+  op.client = client;
+  for (const KindWeight& w : kHybridWeights) {
+    if (roll < w.weight) {
+      op.kind = w.kind;
+      break;
+    }
+    roll -= w.weight;
+  }
+  pick_hybrid_key(prng, hot, &op);
+  op.value_bytes = static_cast<uint32_t>(prng.range(16, kValueBytesMax));
+  if (op.kind == OpKind::kList || op.kind == OpKind::kListWalk) {
+    op.key.clear();
+    if (prng.chance(1, 2)) op.secondary_namespace.clear();  // every tag: spans both sides
+  } else if (op.kind == OpKind::kAtomicBatch) {
+    const uint64_t n = prng.range(2, kBatchKeysMax);
+    for (uint64_t i = 0; i < n; ++i) {
+      Op other;
+      pick_hybrid_key(prng, hot, &other);
+      const std::string joined = std::string(kHybridRawNamespace) + "/" +
+                                 other.secondary_namespace + "/" + other.key;
+      if (std::find(op.keys.begin(), op.keys.end(), joined) == op.keys.end()) {
+        op.keys.push_back(joined);
+      }
+    }
+  }
+  return op;
+}
+
 }  // namespace
+
+void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario) {
+  const bool hybrid = scenario->world.backend != "lmdb" && (force_hybrid || prng.chance(1, 3));
+  if (!hybrid) return;
+  scenario->world.hybrid = true;
+  for (Op& op : scenario->ops) {
+    if (op.kind == OpKind::kRollback || !prng.chance(1, 3)) continue;
+    op = generate_hybrid_op(prng, op.client, scenario->hot_keys);
+  }
+}
 
 const std::vector<std::pair<std::string, std::string>>& workload_namespaces() {
   static const std::vector<std::pair<std::string, std::string>> namespaces = {
@@ -174,6 +227,19 @@ bool is_ephemeral_key(const StoreKey& key) {
     if (key.key == name) return true;
   }
   return false;
+}
+
+bool is_hybrid_key(const StoreKey& key) { return key.primary_namespace == kHybridRawNamespace; }
+
+std::string hybrid_raw_key(const StoreKey& key) {
+  return key.secondary_namespace + "/" + key.key;
+}
+
+StoreKey hybrid_model_key(std::string_view raw) {
+  const size_t slash = raw.find('/');
+  assert(slash != std::string_view::npos && "a hybrid raw key is tag/name");
+  return StoreKey{kHybridRawNamespace, std::string(raw.substr(0, slash)),
+                  std::string(raw.substr(slash + 1))};
 }
 
 bool is_raw_key(const StoreKey& key) {

@@ -54,8 +54,29 @@ inline constexpr char kVersionedRawNamespace[] = "@versioned";
 inline constexpr char kVersionedRawPrefix[] = "p/";
 bool is_raw_key(const StoreKey& key);
 
+// kHybridRawNamespace: keys of the world's HybridStore (World::hybrid()), driven straight
+// with puts/removes/gets/batches/scans. Model key {"@hybrid", tag, name} is the raw key
+// "tag/name"; tags pick the side (world.h hybrid_config: votes -> LSM, index and meta ->
+// B-tree). An op on such a key (kRead/kWrite/kRemove, kList/kListWalk = a scan of the tag's
+// prefix, or of every tag when the tag is "", kAtomicBatch with "@hybrid/tag/name" keys that
+// may span both sides) goes to the HybridStore.
+inline constexpr char kHybridRawNamespace[] = "@hybrid";
+inline constexpr uint32_t kHybridKeysPerTag = 8;
+// A paginated hybrid scan (kListWalk) asks for pages of this many keys.
+inline constexpr size_t kHybridPageKeys = 3;
+bool is_hybrid_key(const StoreKey& key);
+// "tag/name" for model key {"@hybrid", tag, name}; a tag alone ("tag/") for scans.
+std::string hybrid_raw_key(const StoreKey& key);
+// The model key of raw HybridStore key "tag/name". REQUIRES: raw holds a '/'.
+StoreKey hybrid_model_key(std::string_view raw);
+
 // The world config, clients, hot-key flag and ops of a scenario (not faults, seed, build id).
 void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario);
+
+// For some seeds (1 in 3, not with lmdb), turns the world hybrid and replaces about a third
+// of the client ops (never a rollback barrier) with ops on the HybridStore. Draws only from
+// prng, so every other seed's scenario stays what it was. force_hybrid: every seed.
+void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario);
 
 // Deterministic value bytes for part `part` of op op_index; at least the tag's length.
 std::string op_value(uint64_t op_index, uint32_t part, uint32_t bytes);

@@ -5,6 +5,7 @@
 
 #include "sim/runner_observer.h"
 #include "sim/workload.h"
+#include "sim/workload_hybrid.h"
 
 namespace tierkv::sim {
 namespace {
@@ -252,6 +253,10 @@ Task<void> execute_op(ClientContext c, uint64_t index) {
   const Op& op = c.scenario->ops[index];
   ++c.stats->ops_issued;
   if (RunObserver* observer = current_run_observer()) observer->op_started(index, op, now_us(c));
+  if (op.primary_namespace == kHybridRawNamespace) {
+    finish(c, index, co_await run_hybrid_op(c, index));
+    co_return;
+  }
   switch (op.kind) {
     case OpKind::kRead: co_await do_read(c, index); break;
     case OpKind::kWrite:

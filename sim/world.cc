@@ -16,6 +16,7 @@ World::World(const WorldConfig& config, SimEnv& env, SimExecutor& executor)
 
 World::~World() {
   // Top down: the TierStore uses the tiers, a KvStore uses its backend.
+  hybrid_.reset();
   overlays_.reset();
   overlay_tier_.backend.reset();
   top_.reset();
@@ -146,8 +147,28 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
         run_sync(executor, OverlayStore::open(world->overlay_tier_.backend.get(), &executor,
                                               std::move(options))));
   }
+  if (config.hybrid) {
+    TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kHybridDir));
+    BackendOptions options;
+    options.env = &env;
+    options.clock = &executor.clock();
+    options.dir = kHybridDir;
+    options.sync = true;
+    options.seed = seed + 3;
+    TIERKV_ASSIGN_OR_RETURN(world->hybrid_, HybridStore::open(options, hybrid_config()));
+  }
   world->build_stores();
   return world;
+}
+
+HybridConfig hybrid_config() {
+  HybridConfig config;
+  config.lsm_backend = "leveldb";
+  config.btree_backend = "sqlite";
+  config.routes.emplace("votes", HybridSide::kLsm);
+  config.routes.emplace("index", HybridSide::kBtree);
+  config.default_side = HybridSide::kBtree;
+  return config;
 }
 
 void World::build_stores() {

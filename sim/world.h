@@ -10,7 +10,12 @@
 //               restart (a local rebuildable cache) unless the ephemeral-loss fault wipes it;
 //   store()   = TierStore over those tiers: what clients call;
 //   overlays  = (optional) OverlayStore over its own durable backend at /overlay (VersionedStore
-//               over memory, the plain backend otherwise; not with lmdb).
+//               over memory, the plain backend otherwise; not with lmdb);
+//   hybrid    = (optional, config.hybrid) a HybridStore at /hybrid: LevelDB (LSM side) and
+//               SQLite (B-tree side), both on SimEnv, routed by tag (hybrid_config()). It is
+//               driven with raw keys (workload.h kHybridRawNamespace), not through the
+//               TierStore: a BackendKvStore batch carries its own bookkeeping keys and could
+//               never stay on one side.
 // A memory backend keeps nothing across a crash by itself, so with backend "memory" every
 // durable tier sits on a VersionedStore (its WAL gives durability).
 //
@@ -28,6 +33,7 @@
 #include "engine/backends/backend.h"
 #include "engine/backends/fault_injecting_backend.h"
 #include "engine/core/kv_store.h"
+#include "engine/hybrid/hybrid_store.h"
 #include "engine/overlay/overlay_store.h"
 #include "engine/tier/backend_kv_store.h"
 #include "engine/tier/tier_store.h"
@@ -43,6 +49,7 @@ namespace tierkv::sim {
 inline constexpr char kPrimaryDir[] = "/primary";
 inline constexpr char kBackupDir[] = "/backup";
 inline constexpr char kOverlayDir[] = "/overlay";
+inline constexpr char kHybridDir[] = "/hybrid";
 // Small enough that generated workloads hit it (NoSpace is a legal answer).
 inline constexpr uint64_t kOverlayQuotaBytes = 1500;
 
@@ -77,6 +84,8 @@ class World {
   // The OverlayStore (config.overlay_store) on its own durable backend at /overlay, or null.
   OverlayStore* overlays() { return overlays_.get(); }
   FaultyKvStore* backup_faults() { return backup_faulty_.get(); }
+  // The HybridStore (config.hybrid) at /hybrid, or null.
+  HybridStore* hybrid() { return hybrid_.get(); }
   const WorldConfig& config() const { return config_; }
   // Whether store() is a TierStore over the tiers (always, once open() succeeded).
   bool has_tiers() const { return top_ != nullptr; }
@@ -123,6 +132,11 @@ class World {
   std::unique_ptr<TierStore> top_;
   DurableTier overlay_tier_;
   std::unique_ptr<OverlayStore> overlays_;
+  std::unique_ptr<HybridStore> hybrid_;
 };
+
+// The hybrid world's routing: tag "votes" -> LSM (LevelDB), "index" -> B-tree (SQLite), any
+// other tag (e.g. "meta") -> the B-tree side by default.
+HybridConfig hybrid_config();
 
 }  // namespace tierkv::sim

@@ -1,0 +1,152 @@
+// The simulator's HybridStore world (sim/workload_hybrid.h, World::hybrid): generated for some
+// seeds or every seed (--hybrid), driven with raw ops on both sides under faults, replayable,
+// and checked (merged-scan order, pages, phantoms) by checkers that do fire on a bad scan.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "sim/checkers.h"
+#include "sim/model.h"
+#include "sim/scenario.h"
+#include "sim/workload.h"
+#include "sim/workload_hybrid.h"
+#include "sim/world.h"
+#include "tests/sim/sim_test_util.h"
+
+namespace tierkv::sim {
+namespace {
+
+GenerateOptions hybrid_options(uint64_t ops, std::vector<FaultKind> kinds = {}) {
+  GenerateOptions options = options_with(ops, std::move(kinds));
+  options.hybrid = true;
+  return options;
+}
+
+size_t hybrid_ops(const Scenario& s) {
+  return static_cast<size_t>(std::count_if(s.ops.begin(), s.ops.end(), [](const Op& op) {
+    return op.primary_namespace == kHybridRawNamespace;
+  }));
+}
+
+HybridSide side_of_tag(const std::string& tag) {
+  const HybridConfig config = hybrid_config();
+  auto it = config.routes.find(tag);
+  return it == config.routes.end() ? config.default_side : it->second;
+}
+
+TEST(HybridWorld, ForcedSeedsGetAHybridWorldWithWritesOnBothSidesAndSpanningScans) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const Scenario s = generate_scenario(seed, hybrid_options(300));
+    ASSERT_TRUE(s.world.hybrid) << "seed " << seed;
+    EXPECT_GT(hybrid_ops(s), 50u) << "seed " << seed;
+    bool lsm = false;
+    bool btree = false;
+    bool spanning_scan = false;
+    for (const Op& op : s.ops) {
+      if (op.primary_namespace != kHybridRawNamespace) continue;
+      if (op.kind == OpKind::kList && op.secondary_namespace.empty()) spanning_scan = true;
+      if (op.kind != OpKind::kWrite) continue;
+      (side_of_tag(op.secondary_namespace) == HybridSide::kLsm ? lsm : btree) = true;
+    }
+    EXPECT_TRUE(lsm && btree && spanning_scan) << "seed " << seed;
+  }
+}
+
+TEST(HybridWorld, WithoutTheFlagSomeSeedsAreHybridAndTheRestHaveNoHybridOps) {
+  size_t hybrid = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const Scenario s = generate_scenario(seed, options_with(100));
+    if (s.world.hybrid) {
+      ++hybrid;
+    } else {
+      EXPECT_EQ(hybrid_ops(s), 0u) << "seed " << seed;
+    }
+  }
+  EXPECT_GT(hybrid, 0u);
+  EXPECT_LT(hybrid, 30u);
+}
+
+TEST(HybridWorld, RunsUnderCrashesAndIoErrorsPassAndReplayBitForBit) {
+  const uint64_t seeds = long_mode() ? 60 : 6;  // TIERKV_LONG=1: the long loop
+  uint64_t crashes = 0;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    const Scenario s = generate_scenario(
+        seed, hybrid_options(200, {FaultKind::kCrash, FaultKind::kTornWrites,
+                                   FaultKind::kIoError}));
+    const RunResult first = run_scenario(s);
+    ASSERT_TRUE(first.ok()) << "seed " << seed << describe(first);
+    EXPECT_GT(first.stats.invariants_checked.at(kCheckPagination), 0u);
+    crashes += first.stats.crashes;
+    // The scenario file replays the same run.
+    Result<Scenario> parsed = scenario_from_json(scenario_to_json(s));
+    ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+    EXPECT_TRUE(parsed->world.hybrid);
+    EXPECT_EQ(run_scenario(*parsed).trace_hex, first.trace_hex) << "seed " << seed;
+  }
+  EXPECT_GT(crashes, 0u);
+}
+
+TEST(HybridWorld, HybridOpsInAWorldWithoutTheStoreAreRefusedNotRun) {
+  Scenario s = generate_scenario(3, hybrid_options(80, {}));
+  s.world.hybrid = false;  // what shrink's "hybrid off" candidate does
+  const RunResult result = run_scenario(s);
+  ASSERT_TRUE(result.ok()) << describe(result);
+  EXPECT_GE(result.stats.ops_failed, hybrid_ops(s));
+}
+
+struct ScanCheck {
+  Model model;
+  RunStats stats;
+  std::vector<Violation> violations;
+  Checkers checkers{model, &stats, &violations};
+};
+
+TEST(HybridScanCheck, AnOrderedScanMatchingTheModelPasses) {
+  ScanCheck c;
+  const StoreKey a{kHybridRawNamespace, "index", "h1"};
+  const StoreKey b{kHybridRawNamespace, "votes", "h0"};
+  c.model.complete(c.model.begin(0, 0, "write", a, "va", true, true, 0), Status(), 1);
+  c.model.complete(c.model.begin(1, 0, "write", b, "vb", true, true, 0), Status(), 1);
+  const uint64_t tick = c.model.tick();
+  check_hybrid_scan(c.checkers, c.model, "", {{"index/h1", "va"}, {"votes/h0", "vb"}}, tick,
+                    tick, 2);
+  EXPECT_TRUE(c.violations.empty()) << c.violations.front().message;
+}
+
+TEST(HybridScanCheck, AMergedScanOutOfOrderIsAPaginationViolation) {
+  ScanCheck c;
+  const uint64_t tick = c.model.tick();
+  check_hybrid_scan(c.checkers, c.model, "", {{"votes/h0", "x"}, {"index/h1", "y"}}, tick, tick,
+                    2);
+  ASSERT_FALSE(c.violations.empty());
+  EXPECT_EQ(c.violations.front().invariant, kCheckPagination);
+  EXPECT_NE(c.violations.front().message.find("ascending"), std::string::npos);
+}
+
+TEST(HybridScanCheck, APhantomKeyOrALostAckedKeyIsCaught) {
+  ScanCheck phantom;
+  uint64_t tick = phantom.model.tick();
+  check_hybrid_scan(phantom.checkers, phantom.model, "votes/", {{"votes/h3", "never written"}},
+                    tick, tick, 2);
+  ASSERT_EQ(phantom.violations.size(), 1u);
+  EXPECT_EQ(phantom.violations.front().invariant, kCheckReads);
+
+  ScanCheck lost;
+  const StoreKey key{kHybridRawNamespace, "index", "h1"};
+  lost.model.complete(lost.model.begin(0, 0, "write", key, "acked", true, true, 0), Status(), 1);
+  tick = lost.model.tick();
+  check_hybrid_scan(lost.checkers, lost.model, "", {}, tick, tick, 2);
+  ASSERT_EQ(lost.violations.size(), 1u);
+  EXPECT_NE(lost.violations.front().message.find("index"), std::string::npos);
+}
+
+TEST(HybridScanCheck, AKeyOutsideTheScannedPrefixIsCaught) {
+  ScanCheck c;
+  const uint64_t tick = c.model.tick();
+  check_hybrid_scan(c.checkers, c.model, "votes/", {{"index/h1", "x"}}, tick, tick, 2);
+  ASSERT_FALSE(c.violations.empty());
+  EXPECT_NE(c.violations.front().message.find("outside the prefix"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tierkv::sim
