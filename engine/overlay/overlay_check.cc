@@ -21,6 +21,7 @@ struct DiskState {
   std::map<std::pair<uint64_t, std::string>, uint64_t> leaves_naming;  // (id, hash) -> leaves
   std::map<std::string, uint64_t> references;  // hash -> overlays with a leaf naming it
   std::map<std::string, layout::BlockRecord> blocks;
+  std::map<uint64_t, std::string> hash_of_sequence;  // where each block's bytes are stored
   std::set<std::string> garbage;
 };
 
@@ -79,8 +80,8 @@ void check_chunk(DiskState* disk, const KeyValue& row, std::vector<std::string>*
 // Every reference record counts exactly the leaves of its overlay naming its block.
 void check_reference(DiskState* disk, const KeyValue& row, std::vector<std::string>* problems) {
   uint64_t id = 0;
-  std::string hash;
-  if (!layout::parse_reference_key(row.key, &id, &hash)) {
+  uint64_t sequence = 0;
+  if (!layout::parse_reference_key(row.key, &id, &sequence)) {
     problems->push_back("malformed reference key " + layout::hex(row.key));
     return;
   }
@@ -89,6 +90,13 @@ void check_reference(DiskState* disk, const KeyValue& row, std::vector<std::stri
     problems->push_back(recorded.status().message());
     return;
   }
+  auto block = disk->hash_of_sequence.find(sequence);
+  if (block == disk->hash_of_sequence.end()) {
+    problems->push_back("reference of overlay id " + std::to_string(id) + " names sequence " +
+                        std::to_string(sequence) + ", which holds no block");
+    return;
+  }
+  const std::string& hash = block->second;
   auto it = disk->leaves_naming.find({id, hash});
   const uint64_t actual = it == disk->leaves_naming.end() ? 0 : it->second;
   if (*recorded != actual) {
@@ -141,21 +149,25 @@ void check_blocks(const DiskState& disk, std::vector<std::string>* problems) {
 
 // Every block's bytes are stored under its record's sequence and match its hash and size; the
 // quota counts exactly the stored blocks.
-void check_stored_bytes(const DiskState& disk, const std::vector<KeyValue>& rows,
-                        std::vector<std::string>* problems) {
-  std::map<uint64_t, std::string> hash_of_sequence;
-  for (const auto& [hash, block] : disk.blocks) {
-    auto [it, inserted] = hash_of_sequence.emplace(block.sequence, hash);
+// Indexes the blocks by sequence: each has its own, below next_block_sequence.
+void index_sequences(DiskState* disk, std::vector<std::string>* problems) {
+  for (const auto& [hash, block] : disk->blocks) {
+    auto [it, inserted] = disk->hash_of_sequence.emplace(block.sequence, hash);
     if (!inserted) {
       problems->push_back("blocks " + layout::hex(it->second) + " and " + layout::hex(hash) +
                           " share sequence " + std::to_string(block.sequence));
     }
-    if (block.sequence >= disk.meta.next_block_sequence) {
+    if (block.sequence >= disk->meta.next_block_sequence) {
       problems->push_back("block " + layout::hex(hash) + " has sequence " +
                           std::to_string(block.sequence) + " >= next_block_sequence " +
-                          std::to_string(disk.meta.next_block_sequence));
+                          std::to_string(disk->meta.next_block_sequence));
     }
   }
+}
+
+void check_stored_bytes(const DiskState& disk, const std::vector<KeyValue>& rows,
+                        std::vector<std::string>* problems) {
+  const std::map<uint64_t, std::string>& hash_of_sequence = disk.hash_of_sequence;
   uint64_t stored_bytes = 0;
   std::set<uint64_t> with_bytes;
   for (const KeyValue& row : rows) {
@@ -231,19 +243,20 @@ Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::leaf_prefix(), 0));
   for (const KeyValue& row : rows) check_leaf(&disk, row, problems);
   check_bits(disk, problems);
-  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::reference_prefix(), 0));
-  for (const KeyValue& row : rows) check_reference(&disk, row, problems);
-  for (const auto& [ref, leaves] : disk.leaves_naming) {
-    problems->push_back(std::to_string(leaves) + " leaves of overlay id " +
-                        std::to_string(ref.first) + " name block " + layout::hex(ref.second) +
-                        " without a reference record");
-  }
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::block_record_prefix(), 0));
   for (const KeyValue& row : rows) {
     std::string hash(layout::key_suffix(row.key));
     Result<layout::BlockRecord> block = layout::decode_block_record(row.value, hash);
     if (!block.ok()) problems->push_back(block.status().message());
     if (block.ok()) disk.blocks.emplace(std::move(hash), *block);
+  }
+  index_sequences(&disk, problems);
+  TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::reference_prefix(), 0));
+  for (const KeyValue& row : rows) check_reference(&disk, row, problems);
+  for (const auto& [ref, leaves] : disk.leaves_naming) {
+    problems->push_back(std::to_string(leaves) + " leaves of overlay id " +
+                        std::to_string(ref.first) + " name block " + layout::hex(ref.second) +
+                        " without a reference record");
   }
   TIERKV_CO_ASSIGN_OR_RETURN(rows, co_await scan_locked(layout::garbage_prefix(), 0));
   for (const KeyValue& row : rows) disk.garbage.emplace(layout::key_suffix(row.key));

@@ -90,14 +90,19 @@ Task<Status> OverlayStore::drop_leaves_batch(std::string tree, std::vector<std::
   }
   for (uint32_t chunk : chunks) put_chunk(&batch, record.id, bitmap, chunk);
   for (const auto& [hash, leaves] : dropped_leaves) {
-    TIERKV_CO_ASSIGN_OR_RETURN(uint64_t count,
-                               co_await drop_reference_locked(record.id, hash, leaves, &batch));
-    if (count == 0) continue;  // the overlay still names the block at another index
+    // The block record names the sequence the overlay's reference is keyed by.
     TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> block,
                                co_await block_record_locked(hash));
     const std::string what = "refcount of block " + layout::hex(hash);
-    if (!block.has_value()) {
-      checked_sub(0, count, what + " (record missing)");
+    if (!block.has_value()) {  // leaves name a block that is not stored: a corrupt store
+      checked_sub(0, 1, what + " (record missing)");
+      continue;
+    }
+    TIERKV_CO_ASSIGN_OR_RETURN(
+        uint64_t count,
+        co_await drop_reference_locked(record.id, block->sequence, hash, leaves, &batch));
+    // The overlay may still name the block at another index: then its refcount stays.
+    if (count == 0) {
       continue;
     }
     block->refcount = checked_sub(block->refcount, count, what);
@@ -119,10 +124,11 @@ Task<Status> OverlayStore::drop_leaves_batch(std::string tree, std::vector<std::
   co_return Status();
 }
 
-Task<Result<uint64_t>> OverlayStore::drop_reference_locked(uint64_t id, std::string hash,
-                                                           uint64_t leaves, WriteBatch* batch) {
-  const std::string reference = layout::reference_key(id, hash);
-  TIERKV_CO_ASSIGN_OR_RETURN(uint64_t named, co_await references_locked(id, hash));
+Task<Result<uint64_t>> OverlayStore::drop_reference_locked(uint64_t id, uint64_t sequence,
+                                                           std::string hash, uint64_t leaves,
+                                                           WriteBatch* batch) {
+  const std::string reference = layout::reference_key(id, sequence);
+  TIERKV_CO_ASSIGN_OR_RETURN(uint64_t named, co_await references_locked(id, sequence));
   const uint64_t remaining = checked_sub(
       named, leaves,
       "leaves of overlay id " + std::to_string(id) + " naming block " + layout::hex(hash));

@@ -100,10 +100,10 @@ std::string leaf_prefix() { return "l"; }
 std::string leaf_key(uint64_t id, uint32_t index) { return id_number_key('l', id, index); }
 std::string chunk_key(uint64_t id, uint32_t chunk) { return id_number_key('k', id, chunk); }
 std::string chunk_prefix() { return "k"; }
-std::string reference_key(uint64_t id, std::string_view hash) {
+std::string reference_key(uint64_t id, uint64_t sequence) {
   std::string key = "r";
   put_big_endian64(&key, id);
-  key.append(hash);
+  put_big_endian64(&key, sequence);
   return key;
 }
 std::string reference_prefix() { return "r"; }
@@ -137,15 +137,16 @@ bool parse_chunk_key(std::string_view key, uint64_t* id, uint32_t* chunk) {
   return parse_id_number_key('k', key, id, chunk);
 }
 
-bool parse_reference_key(std::string_view key, uint64_t* id, std::string* hash) {
-  if (key.size() != 1 + 8 + kHashBytes || key[0] != 'r') return false;
+bool parse_reference_key(std::string_view key, uint64_t* id, uint64_t* sequence) {
+  if (key.size() != 1 + 8 + 8 || key[0] != 'r') return false;
   *id = decode_big_endian64(key.data() + 1);
-  hash->assign(key.substr(9));
+  *sequence = decode_big_endian64(key.data() + 9);
   return true;
 }
 
 std::string encode_meta(const MetaRecord& meta) {
   std::string out;
+  put_fixed32(&out, kFormatVersion);
   put_fixed64(&out, meta.used_bytes);
   put_fixed64(&out, meta.reserved_bytes);
   put_fixed64(&out, meta.block_count);
@@ -157,6 +158,18 @@ std::string encode_meta(const MetaRecord& meta) {
 
 Result<MetaRecord> decode_meta(std::string_view bytes) {
   TIERKV_ASSIGN_OR_RETURN(std::string_view body, unseal(bytes, "overlay meta record"));
+  constexpr size_t kBodyBytes = 4 + 5 * 8;
+  if (body.size() != kBodyBytes) {
+    return Status::corruption("overlay meta record of " + std::to_string(body.size()) +
+                              " bytes is not OverlayStore format " +
+                              std::to_string(kFormatVersion) + " (" + std::to_string(kBodyBytes) +
+                              " bytes): a store written by an older tierkv? It is not migrated");
+  }
+  uint32_t format = 0;
+  if (!get_fixed32(&body, &format) || format != kFormatVersion) {
+    return Status::corruption("overlay meta record has format " + std::to_string(format) +
+                              "; this build reads format " + std::to_string(kFormatVersion));
+  }
   MetaRecord meta;
   if (!get_fixed64(&body, &meta.used_bytes) || !get_fixed64(&body, &meta.reserved_bytes) ||
       !get_fixed64(&body, &meta.block_count) || !get_fixed64(&body, &meta.next_overlay_id) ||

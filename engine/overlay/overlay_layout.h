@@ -7,8 +7,8 @@
 //                               [chunk * kBitmapChunkBits, (chunk + 1) * kBitmapChunkBits)
 //                               as a bitmap, trailing zero bytes trimmed; absent when empty
 //   "l" <be64 id> <be32 index>  leaf: the 32-byte hash of the block at that index
-//   "r" <be64 id> <hash>        reference: how many leaves of overlay id name the block;
-//                               present iff at least one does
+//   "r" <be64 id> <be64 seq>    reference: how many leaves of overlay id name the block whose
+//                               bytes are at sequence seq; present iff at least one does
 //   "c" <hash>                  block record: refcount (overlays referencing it), size and
 //                               the sequence number its bytes are stored under
 //   "b" <be64 sequence>         block bytes
@@ -22,6 +22,12 @@
 // random (hash) keys. Measured on LevelDB (tests/bench/overlay_bench.cc, 64 KiB blocks): a
 // bulk put wrote 452 KiB per block with hash keys, 193 KiB with sequence keys. The "b" tag sorts
 // before every metadata tag, so new bytes never overlap older bytes tables in a compaction.
+// References are keyed by the block's sequence, not its hash, for the same reason: a bulk put
+// of new content appends them (on a B-tree, one tail page per commit instead of a random page
+// of an ever larger reference region; on an LSM, no random keys to compact).
+// Format: the meta record carries kFormatVersion. A store written by an older layout (session-2
+// meta without sequences, session-3 references keyed by hash) has a meta record of another
+// size and fails open() with Corruption saying so; there is no migration.
 // Records end with a masked CRC32C of what precedes it; a bad record is Corruption naming
 // its key.
 #pragma once
@@ -39,6 +45,7 @@ namespace tierkv::overlay_layout {
 inline constexpr size_t kHashBytes = 32;              // SHA-256
 inline constexpr uint32_t kBlockIndexMax = 1u << 24;  // 16M blocks: a 2 MiB bitmap at most
 inline constexpr uint32_t kBitmapChunkBits = 1024;    // 128 bytes of bitmap per chunk record
+inline constexpr uint32_t kFormatVersion = 3;         // in the meta record; see Format above
 
 enum class OverlayStatus : uint8_t {
   kStoring = 1,   // temporary, being uploaded; finalize() moves it to its real tree id
@@ -83,7 +90,7 @@ std::string leaf_key(uint64_t id, uint32_t index);
 std::string leaf_prefix();
 std::string chunk_key(uint64_t id, uint32_t chunk);
 std::string chunk_prefix();
-std::string reference_key(uint64_t id, std::string_view hash);
+std::string reference_key(uint64_t id, uint64_t sequence);
 std::string reference_prefix();
 std::string block_record_key(std::string_view hash);
 std::string block_record_prefix();
@@ -100,8 +107,10 @@ bool parse_block_bytes_key(std::string_view key, uint64_t* sequence);
 // Decodes a chunk key; false if malformed.
 bool parse_chunk_key(std::string_view key, uint64_t* id, uint32_t* chunk);
 // Decodes a reference key; false if malformed.
-bool parse_reference_key(std::string_view key, uint64_t* id, std::string* hash);
+bool parse_reference_key(std::string_view key, uint64_t* id, uint64_t* sequence);
 
+// The meta record is sealed and starts with kFormatVersion; decode_meta gives Corruption
+// naming the format for a record of another size or version (an older store).
 std::string encode_meta(const MetaRecord& meta);
 Result<MetaRecord> decode_meta(std::string_view bytes);
 std::string encode_overlay(const OverlayRecord& record);

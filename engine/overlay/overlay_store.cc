@@ -125,8 +125,8 @@ void OverlayStore::put_chunk(WriteBatch* batch, uint64_t id, const std::string& 
   }
 }
 
-Task<Result<uint64_t>> OverlayStore::references_locked(uint64_t id, std::string hash) {
-  const std::string key = layout::reference_key(id, hash);
+Task<Result<uint64_t>> OverlayStore::references_locked(uint64_t id, uint64_t sequence) {
+  const std::string key = layout::reference_key(id, sequence);
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> bytes, co_await get_locked(key));
   if (!bytes.has_value()) co_return uint64_t{0};
   co_return layout::decode_reference(*bytes, key);
@@ -239,39 +239,45 @@ Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, 
   if (block_filter_.may_contain(hash)) {
     TIERKV_CO_ASSIGN_OR_RETURN(block, co_await block_record_locked(hash));
   }
-  uint64_t leaves = 0;  // this overlay's leaves already naming the block
   if (block.has_value()) {
-    TIERKV_CO_ASSIGN_OR_RETURN(leaves, co_await references_locked(id, hash));
-  }
-  plan->batch.put(layout::reference_key(id, hash), layout::encode_reference(leaves + 1));
-  if (leaves > 0) co_return Status();  // the overlay already counts in the block's refcount
-  layout::BlockRecord updated{1, bytes.size(), 0};
-  if (block.has_value()) {
-    updated = *block;
+    // Stored content: the reference (keyed by the block's sequence) says whether this overlay
+    // already counts in the block's refcount.
+    TIERKV_CO_ASSIGN_OR_RETURN(uint64_t leaves, co_await references_locked(id, block->sequence));
+    plan->batch.put(layout::reference_key(id, block->sequence),
+                    layout::encode_reference(leaves + 1));
+    if (leaves > 0) co_return Status();
+    layout::BlockRecord updated = *block;
     if (updated.refcount == 0) plan->batch.remove(layout::garbage_key(hash));  // revived
     updated.refcount += 1;
-  } else {
-    layout::MetaRecord& meta = plan->meta;
-    const uint64_t from_reserved =
-        from_reservation ? std::min(meta.reserved_bytes, bytes.size()) : 0;
-    const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
-    const uint64_t headroom =
-        options_.quota_max_bytes - std::min(options_.quota_max_bytes, committed);
-    if (bytes.size() - from_reserved > headroom) {
-      co_return Status::no_space("put_block " + where + ": " + std::to_string(bytes.size()) +
-                                 " bytes exceed the quota headroom of " + std::to_string(headroom) +
-                                 (from_reservation ? " plus the reservation" : ""));
-    }
-    meta.reserved_bytes -= from_reserved;
-    meta.used_bytes += bytes.size();
-    meta.block_count += 1;
-    updated.sequence = meta.next_block_sequence++;
-    plan->new_block = true;
-    plan->batch.put(layout::block_bytes_key(updated.sequence), std::move(bytes));
-    plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
+    plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(updated));
+    co_return Status();
   }
-  plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(updated));
-  co_return Status();
+  co_return plan_new_block(id, std::move(hash), std::move(bytes), from_reservation, where, plan);
+}
+
+Status OverlayStore::plan_new_block(uint64_t id, std::string hash, std::string bytes,
+                                    bool from_reservation, const std::string& where,
+                                    PutPlan* plan) const {
+  layout::MetaRecord& meta = plan->meta;
+  const uint64_t from_reserved = from_reservation ? std::min(meta.reserved_bytes, bytes.size()) : 0;
+  const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
+  const uint64_t headroom = options_.quota_max_bytes - std::min(options_.quota_max_bytes, committed);
+  if (bytes.size() - from_reserved > headroom) {
+    return Status::no_space("put_block " + where + ": " + std::to_string(bytes.size()) +
+                            " bytes exceed the quota headroom of " + std::to_string(headroom) +
+                            (from_reservation ? " plus the reservation" : ""));
+  }
+  meta.reserved_bytes -= from_reserved;
+  meta.used_bytes += bytes.size();
+  meta.block_count += 1;
+  const layout::BlockRecord block{1, bytes.size(), meta.next_block_sequence++};
+  plan->new_block = true;
+  // Bytes, reference and leaf all append in a bulk put: only the block record is keyed by hash.
+  plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes));
+  plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
+  plan->batch.put(layout::reference_key(id, block.sequence), layout::encode_reference(1));
+  plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(block));
+  return Status();
 }
 
 Task<Result<std::string>> OverlayStore::read_block(std::string tree, uint32_t index) {

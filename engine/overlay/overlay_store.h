@@ -172,8 +172,11 @@ class OverlayStore {
   // Adds the reference of overlay id to block hash (and the block itself if new) to *plan.
   Task<Status> plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
                                      bool from_reservation, std::string where, PutPlan* plan);
-  // Leaves of overlay id naming block hash (0 if none).
-  Task<Result<uint64_t>> references_locked(uint64_t id, std::string hash);
+  // New content: the block (bytes, record, quota) and overlay id's first reference to *plan.
+  Status plan_new_block(uint64_t id, std::string hash, std::string bytes, bool from_reservation,
+                        const std::string& where, PutPlan* plan) const;
+  // Leaves of overlay id naming the block stored at sequence (0 if none).
+  Task<Result<uint64_t>> references_locked(uint64_t id, uint64_t sequence);
   // Puts (or removes, when empty) the chunk of bitmap holding chunk into batch.
   static void put_chunk(WriteBatch* batch, uint64_t id, const std::string& bitmap, uint32_t chunk);
   const std::string& bitmap_of(uint64_t id) const;
@@ -184,10 +187,11 @@ class OverlayStore {
   Task<Result<bool>> mark_deleting(std::string tree);
   // One phase-1 batch; sets *done when the overlay record is gone.
   Task<Status> drop_leaves_batch(std::string tree, std::vector<std::string>* zeroed, bool* done);
-  // Removes `leaves` leaves of overlay id naming hash from its reference record (in *batch);
-  // 1 if that was the overlay's last leaf naming the block (its refcount drops by one), else 0.
-  Task<Result<uint64_t>> drop_reference_locked(uint64_t id, std::string hash, uint64_t leaves,
-                                               WriteBatch* batch);
+  // Removes `leaves` leaves of overlay id naming the block at sequence (hash) from its reference
+  // record (in *batch); 1 if that was the overlay's last leaf naming the block (its refcount
+  // drops by one), else 0.
+  Task<Result<uint64_t>> drop_reference_locked(uint64_t id, uint64_t sequence, std::string hash,
+                                               uint64_t leaves, WriteBatch* batch);
   Task<Result<uint64_t>> collect_garbage(std::vector<std::string> hashes);
   Task<Result<std::vector<std::string>>> marked_garbage(size_t limit);
   std::vector<std::string> maintenance_candidates(uint64_t now_us, bool* more) const;

@@ -295,6 +295,32 @@ TEST(OverlayCost, PutIsOneBatchAndAtMostOneLookupWithNoScans) {
   expect_consistent(rig, s, "after shared puts");
 }
 
+// A bulk put of new content appends every record but the block record (keyed by hash): bytes
+// and references sort in arrival order, so a B-tree backend dirties tail pages, not random ones.
+TEST(OverlayCost, BulkPutAppendsBytesAndReferencesInArrivalOrder) {
+  OverlayRig rig(1);
+  MemoryOverlay ov(rig);
+  OverlayStore& s = *ov.store;
+  ASSERT_TRUE(rig.sync(s.create_overlay("a", kNoExpiry, false)).ok());
+  constexpr uint32_t kBlocks = 40;
+  for (uint32_t i = 0; i < kBlocks; ++i) {
+    ASSERT_TRUE(rig.sync(s.put_block("a", i, block_bytes(i, kBlock))).ok());
+  }
+  auto bytes = ov.backend->scan_prefix(overlay_layout::block_bytes_prefix());
+  auto references = ov.backend->scan_prefix(overlay_layout::reference_prefix());
+  ASSERT_TRUE(bytes.ok() && references.ok());
+  ASSERT_EQ(bytes->size(), kBlocks);
+  ASSERT_EQ(references->size(), kBlocks);
+  for (uint32_t i = 0; i < kBlocks; ++i) {
+    EXPECT_EQ((*bytes)[i].value, block_bytes(i, kBlock)) << "bytes of block " << i;
+    uint64_t id = 0, sequence = 0, bytes_sequence = 0;
+    ASSERT_TRUE(overlay_layout::parse_reference_key((*references)[i].key, &id, &sequence));
+    ASSERT_TRUE(overlay_layout::parse_block_bytes_key((*bytes)[i].key, &bytes_sequence));
+    EXPECT_EQ(sequence, bytes_sequence) << "reference " << i << " is not block " << i << "'s";
+  }
+  expect_consistent(rig, s, "after the bulk put");
+}
+
 // A tiny filter (every hash a false positive) changes cost, never results.
 TEST(OverlayCost, SaturatedBlockFilterStaysCorrect) {
   OverlayRig rig(1);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/core/coding.h"
+#include "engine/core/crc32c.h"
 #include "tests/overlay/overlay_harness.h"
 
 namespace tierkv::testing {
@@ -276,6 +278,61 @@ TEST(OverlayStore, CorruptOverlayRecordIsCorruptionNamingTheTree) {
   EXPECT_TRUE(reopened.status().is_corruption());
   EXPECT_NE(reopened.status().message().find("ds1"), std::string::npos)
       << reopened.status().message();
+}
+
+// A sealed meta record body as older layouts wrote it (fixed64 fields, no format version).
+std::string sealed(std::string body) {
+  put_fixed32(&body, crc32c::mask(crc32c::value(body)));
+  return body;
+}
+
+// Session-3 stores keyed references by block hash (this build keys them by sequence): opening
+// one must fail loudly, not misread its references as absent, and must leave it untouched.
+TEST(OverlayStore, StoreOfAnOlderFormatIsCorruptionNamingTheFormatAndIsNotWritten) {
+  OverlayRig rig(1);
+  MemoryOverlay ov(rig);
+  ov.store.reset();
+  std::string session3_meta;
+  for (uint64_t field : {65536u, 0u, 1u, 2u, 2u}) put_fixed64(&session3_meta, field);
+  std::string future_meta;
+  put_fixed32(&future_meta, overlay_layout::kFormatVersion + 1);
+  for (int i = 0; i < 5; ++i) put_fixed64(&future_meta, 1);
+  for (const auto& [meta, expected] :
+       {std::pair{sealed(session3_meta), std::string("40 bytes is not OverlayStore format 3")},
+        std::pair{sealed(future_meta), std::string("format 4; this build reads format 3")}}) {
+    ASSERT_TRUE(ov.backend->put(overlay_layout::meta_key(), meta).ok());
+    auto reopened = rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, {}));
+    ASSERT_FALSE(reopened.ok());
+    EXPECT_TRUE(reopened.status().is_corruption()) << reopened.status().to_string();
+    EXPECT_NE(reopened.status().message().find(expected), std::string::npos)
+        << reopened.status().message();
+    EXPECT_EQ(*ov.backend->get(overlay_layout::meta_key()), meta) << "the store was rewritten";
+  }
+}
+
+// The checker matches each reference record (keyed by the block's sequence) to the leaves.
+TEST(OverlayStore, CheckerNamesAWrongReferenceCountAndAReferenceToNoBlock) {
+  OverlayRig rig(1);
+  MemoryOverlay ov(rig);
+  ASSERT_TRUE(rig.sync(ov.store->create_overlay("a", kNoExpiry, false)).ok());
+  ASSERT_TRUE(rig.sync(ov.store->put_block("a", 0, block_bytes(1))).ok());
+  auto references = ov.backend->scan_prefix(overlay_layout::reference_prefix());
+  ASSERT_TRUE(references.ok());
+  ASSERT_EQ(references->size(), 1u);
+  uint64_t id = 0, sequence = 0;
+  ASSERT_TRUE(overlay_layout::parse_reference_key((*references)[0].key, &id, &sequence));
+  ASSERT_TRUE(ov.backend->put((*references)[0].key, overlay_layout::encode_reference(2)).ok());
+  ASSERT_TRUE(ov.backend
+                  ->put(overlay_layout::reference_key(id, sequence + 7),
+                        overlay_layout::encode_reference(1))
+                  .ok());
+  auto problems = rig.sync(ov.store->check_consistency());
+  ASSERT_TRUE(problems.ok());
+  const std::string all = join_problems(*problems);
+  EXPECT_NE(all.find("counts 2 leaves, 1 name it"), std::string::npos) << all;
+  EXPECT_NE(all.find("names sequence " + std::to_string(sequence + 7) + ", which holds no block"),
+            std::string::npos)
+      << all;
 }
 
 // Blocks are found by content, their bytes stored under a sequence number in arrival order
