@@ -78,12 +78,13 @@ Task<Status> BackendKvStore::write_ordered(StoreKey key, std::optional<std::stri
   AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
   const bool is_write = value.has_value();
   std::vector<Mutation> mutations;
-  mutations.push_back({key, std::move(value)});
-  Result<uint64_t> applied = co_await apply_locked(std::move(mutations));
+  mutations.push_back({key, std::move(value), std::nullopt});
+  Result<Applied> applied = co_await apply_locked(std::move(mutations));
   if (!applied.ok()) {
     co_return applied.status().with_context((is_write ? "write of " : "remove of ") +
                                             key.to_string());
   }
+  assert(applied->conflicts.empty());  // no version check was asked for
   call_order_.complete(ticket);
   co_return Status();
 }
@@ -97,18 +98,17 @@ Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t e
             CallOrder::Ticket ticket) -> Task<Result<uint64_t>> {
     KeyLockGuard key_guard = co_await self->locks_.lock(lock_key(key));
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
-    Result<std::optional<layout::DataRecord>> record = co_await self->get_record_locked(key);
-    if (!record.ok()) co_return record.status();
-    const uint64_t current = record->has_value() ? (*record)->record_version : 0;
-    if (current != expected) {
-      co_return Status::conflict("compare_and_swap of " + key.to_string() + ": expected version " +
-                                 std::to_string(expected) + ", found " + std::to_string(current));
-    }
     std::vector<Mutation> mutations;
-    mutations.push_back({key, std::move(value)});
-    Result<uint64_t> version = co_await self->apply_locked(std::move(mutations));
-    if (version.ok()) self->call_order_.complete(ticket);
-    co_return version;
+    mutations.push_back({key, std::move(value), expected});
+    Result<Applied> applied = co_await self->apply_locked(std::move(mutations));
+    if (!applied.ok()) co_return applied.status();
+    if (!applied->conflicts.empty()) {
+      co_return Status::conflict("compare_and_swap of " + key.to_string() + ": expected version " +
+                                 std::to_string(expected) + ", found " +
+                                 std::to_string(applied->conflicts.front().second));
+    }
+    self->call_order_.complete(ticket);
+    co_return applied->version;
   }(this, std::move(key), expected_version, std::move(value), std::move(ticket));
 }
 
@@ -125,25 +125,18 @@ Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
     std::vector<KeyLockGuard> key_guards;
     for (const AtomicOp& op : ops) key_guards.push_back(co_await self->locks_.lock(lock_key(op.key)));
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
-    AtomicResult result;
     std::vector<Mutation> mutations;
-    for (const AtomicOp& op : ops) {
-      if (op.expected_version.has_value()) {
-        Result<std::optional<layout::DataRecord>> record = co_await self->get_record_locked(op.key);
-        if (!record.ok()) co_return AtomicResult{record.status(), {}};
-        const uint64_t current = record->has_value() ? (*record)->record_version : 0;
-        if (current != *op.expected_version) result.conflicts.push_back(op.key);
-      }
-      mutations.push_back({op.key, op.value});
-    }
+    for (const AtomicOp& op : ops) mutations.push_back({op.key, op.value, op.expected_version});
+    Result<Applied> applied = co_await self->apply_locked(std::move(mutations));
+    if (!applied.ok()) co_return AtomicResult{applied.status().with_context("write_atomic"), {}};
+    AtomicResult result;
+    for (const auto& [key, found] : applied->conflicts) result.conflicts.push_back(key);
     if (!result.conflicts.empty()) {
       result.status = Status::conflict("write_atomic: " + std::to_string(result.conflicts.size()) +
                                        " key(s) failed their version check, first " +
                                        result.conflicts.front().to_string());
       co_return result;
     }
-    Result<uint64_t> applied = co_await self->apply_locked(std::move(mutations));
-    if (!applied.ok()) co_return AtomicResult{applied.status().with_context("write_atomic"), {}};
     for (const CallOrder::Ticket& ticket : tickets) self->call_order_.complete(ticket);
     co_return result;
   }(this, std::move(ops), std::move(tickets));
@@ -151,63 +144,82 @@ Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
 
 Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locked(StoreKey key) {
   assert(backend_mutex_.locked());
-  const std::string data_key = layout::data_key(key);
-  Result<std::string> bytes =
-      co_await blocking(executor_, [this, &data_key] { return backend_.get(data_key); });
+  co_return co_await blocking(executor_, [this, &key] { return get_record_now(key); });
+}
+
+Result<std::optional<layout::DataRecord>> BackendKvStore::get_record_now(const StoreKey& key) {
+  assert(backend_mutex_.locked());
+  Result<std::string> bytes = backend_.get(layout::data_key(key));
   if (!bytes.ok()) {
-    if (bytes.status().is_not_found()) co_return std::optional<layout::DataRecord>();
-    co_return bytes.status().with_context("reading " + key.to_string() + " from backend " +
-                                          std::string(backend_.name()));
+    if (bytes.status().is_not_found()) return std::optional<layout::DataRecord>();
+    return bytes.status().with_context("reading " + key.to_string() + " from backend " +
+                                       std::string(backend_.name()));
   }
   Result<layout::DataRecord> record = layout::decode_record(*bytes, key);
-  if (!record.ok()) co_return record.status();
-  co_return std::optional<layout::DataRecord>(std::move(*record));
+  if (!record.ok()) return record.status();
+  return std::optional<layout::DataRecord>(std::move(*record));
 }
 
-Task<Status> BackendKvStore::load_sequence_locked() {
-  if (next_sequence_.has_value()) co_return Status();
-  Result<std::string> bytes =
-      co_await blocking(executor_, [this] { return backend_.get(layout::kSequenceKey); });
+Status BackendKvStore::load_sequence_now() {
+  if (next_sequence_.has_value()) return Status();
+  Result<std::string> bytes = backend_.get(layout::kSequenceKey);
   if (!bytes.ok()) {
-    if (!bytes.status().is_not_found()) co_return bytes.status().with_context("sequence counter");
+    if (!bytes.status().is_not_found()) return bytes.status().with_context("sequence counter");
     next_sequence_ = 1;
-    co_return Status();
+    return Status();
   }
   Result<uint64_t> next = layout::decode_sequence(*bytes);
-  if (!next.ok()) co_return next.status();
+  if (!next.ok()) return next.status();
   next_sequence_ = *next;
-  co_return Status();
+  return Status();
 }
 
-Task<Result<uint64_t>> BackendKvStore::apply_locked(std::vector<Mutation> mutations) {
+Task<Result<BackendKvStore::Applied>> BackendKvStore::apply_locked(
+    std::vector<Mutation> mutations) {
   assert(backend_mutex_.locked());
-  TIERKV_CO_RETURN_IF_ERROR(co_await load_sequence_locked());
+  co_return co_await blocking(executor_, [this, &mutations] { return apply_now(mutations); });
+}
+
+Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>& mutations) {
+  assert(backend_mutex_.locked());
+  TIERKV_RETURN_IF_ERROR(load_sequence_now());
+  std::vector<std::optional<layout::DataRecord>> olds;
+  Applied applied;
+  for (const Mutation& mutation : mutations) {
+    Result<std::optional<layout::DataRecord>> old = get_record_now(mutation.key);
+    if (!old.ok()) return old.status();
+    const uint64_t current = old->has_value() ? (*old)->record_version : 0;
+    if (mutation.expected_version.has_value() && current != *mutation.expected_version) {
+      applied.conflicts.emplace_back(mutation.key, current);
+    }
+    olds.push_back(std::move(*old));
+  }
+  if (!applied.conflicts.empty()) return applied;  // a failed check writes nothing
   WriteBatch batch;
-  uint64_t version = 0;
-  for (Mutation& mutation : mutations) {
-    Result<std::optional<layout::DataRecord>> old = co_await get_record_locked(mutation.key);
-    if (!old.ok()) co_return old.status();
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    Mutation& mutation = mutations[i];
+    const std::optional<layout::DataRecord>& old = olds[i];
     if (!mutation.value.has_value()) {
-      if (!old->has_value()) continue;  // removing a missing key succeeds, writing nothing
+      if (!old.has_value()) continue;  // removing a missing key succeeds, writing nothing
       batch.remove(layout::data_key(mutation.key));
-      batch.remove(layout::creation_key(mutation.key, (*old)->creation_seq));
+      batch.remove(layout::creation_key(mutation.key, old->creation_seq));
       continue;
     }
-    version = (*next_sequence_)++;  // distinct per key: creation sequences must be unique
-    const uint64_t creation_seq = old->has_value() ? (*old)->creation_seq : version;
-    if (!old->has_value()) batch.put(layout::creation_key(mutation.key, creation_seq), "");
+    applied.version = (*next_sequence_)++;  // distinct per key: creation sequences must be unique
+    const uint64_t creation_seq = old.has_value() ? old->creation_seq : applied.version;
+    if (!old.has_value()) batch.put(layout::creation_key(mutation.key, creation_seq), "");
     batch.put(layout::data_key(mutation.key),
-              layout::encode_record({version, creation_seq, std::move(*mutation.value)}));
+              layout::encode_record({applied.version, creation_seq, std::move(*mutation.value)}));
   }
-  if (batch.empty()) co_return version;
+  if (batch.empty()) return applied;
   // The persisted counter covers every sequence handed out so far (we hold the backend mutex,
   // so counters reach the backend in increasing order).
   batch.put(layout::kSequenceKey, layout::encode_sequence(*next_sequence_));
-  Status written = co_await blocking(executor_, [this, &batch] { return backend_.write(batch); });
+  Status written = backend_.write(batch);
   if (!written.ok()) {
-    co_return written.with_context("atomic write to backend " + std::string(backend_.name()));
+    return written.with_context("atomic write to backend " + std::string(backend_.name()));
   }
-  co_return version;
+  return applied;
 }
 
 Task<Result<std::vector<KeyValue>>> BackendKvStore::scan_locked(KeyRange range, size_t limit) {

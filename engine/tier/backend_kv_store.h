@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/backends/backend.h"
@@ -70,19 +71,33 @@ class BackendKvStore final : public KvStore {
 
  private:
   // One mutation of one key inside an atomic batch: value set = put, nullopt = remove.
+  // expected_version set: applied only if the key's record version (0 = absent) equals it.
   struct Mutation {
     StoreKey key;
     std::optional<std::string> value;
+    std::optional<uint64_t> expected_version;
+  };
+  // What apply_locked did: the record version given to the puts, or (nothing written) the keys
+  // whose version check failed, each with the version found.
+  struct Applied {
+    uint64_t version = 0;
+    std::vector<std::pair<StoreKey, uint64_t>> conflicts;
   };
 
   Task<Status> write_ordered(StoreKey key, std::optional<std::string> value,
                              CallOrder::Ticket ticket);
   // Reads key's record; nullopt if absent. REQUIRES: backend_mutex_ held.
   Task<Result<std::optional<backend_layout::DataRecord>>> get_record_locked(StoreKey key);
-  // Applies mutations (reading each key's current record first) as one atomic backend write.
-  // Returns the record version given to the puts. REQUIRES: backend_mutex_ held, keys distinct.
-  Task<Result<uint64_t>> apply_locked(std::vector<Mutation> mutations);
-  Task<Status> load_sequence_locked();
+  // Checks the mutations' expected versions, reads each key's current record and writes them
+  // all as one atomic backend write, in ONE run_blocking hop: a read-modify-write costs the
+  // thread-pool round trip a bare backend put costs. Nothing is written if a check fails.
+  // REQUIRES: backend_mutex_ held (nothing else touches the backend between the read and the
+  // write), keys distinct.
+  Task<Result<Applied>> apply_locked(std::vector<Mutation> mutations);
+  // The blocking halves: run only inside run_blocking, backend_mutex_ held.
+  Result<std::optional<backend_layout::DataRecord>> get_record_now(const StoreKey& key);
+  Status load_sequence_now();
+  Result<Applied> apply_now(std::vector<Mutation>& mutations);
   Task<Result<std::vector<KeyValue>>> scan_locked(KeyRange range, size_t limit);
 
   Backend& backend_;
