@@ -1,20 +1,33 @@
-// tierkv-crash-baseline: the crash test storage engines run without a simulator, kept as the
-// baseline the simulator is measured against (issue 9).
+// tierkv-crash-baseline: the crash test storage engines run without a simulator (RocksDB's
+// db_crash_test + db_stress style), kept as the baseline the simulator is measured against
+// (issue 9).
 //
-// Each round forks a writer process that opens a VersionedStore (WAL + backend, PosixEnv) in
-// --dir and commits puts as fast as it can, reporting every acknowledged put to the parent
-// through a pipe. The parent SIGKILLs the writer after a random delay, reopens the store and
-// checks every key: its value must be the last acknowledged one, or the single put that was in
-// flight at the kill (never an older value, never one nobody wrote). Exit 0 when every round
-// held, 1 on a violation (printed with the round, the key and the wall time it took to find),
-// 2 on bad flags. --time-limit-seconds stops starting rounds after that much wall time (the
-// canary script's --baseline mode uses it to bound time-to-detect), still exit 0 if all held.
+// Each round forks a writer process (crash_writer.h) that opens the whole stack (crash_stack.h:
+// TierStore over VersionedStore primary + backup + ephemeral tier, OverlayStore, a pipelined
+// VersionedStore ledger; real files, AsioExecutor) in --dir and runs a varied concurrent
+// workload, reporting every operation before the call and at its answer (crash_model.h), and
+// checking the whole stack itself whenever its clients are quiescent. The round is killed one
+// of two ways, chosen at random per round: the parent SIGKILLs the writer after a random delay
+// (up to --kill-after-ms-max), or the writer arms random kill points (kill_point_env.h: it
+// SIGKILLs itself inside a file append, sync, rename, ... with odds 1/100, 1/1000 or 1/10000
+// per call; the parent's timer stays armed at 5x the delay as a backstop). The parent then
+// reopens the stack and checks every tier key (an acknowledged write never lost, never
+// overtaken, no value nobody wrote; backup too), listings and page walks, overlay consistency
+// and every acknowledged overlay put, and the ledger (a version between the last acknowledged
+// and the last called, exactly that version's data, LtHash matching), then starts the next
+// round from exactly what it found.
+//
+// Exit 0 when every round held, 1 on a violation (printed with the round, what is wrong and the
+// wall time it took to find; a writer that reports a violation or dies by itself counts), 2 on
+// bad flags. --time-limit-seconds stops starting rounds after that much wall time (the canary
+// script's --sigkill-baseline mode uses it to bound time-to-detect), still exit 0 if all held.
 //
 // What it can and cannot see: SIGKILL keeps the OS page cache, so a missing fsync or a missing
 // directory sync is invisible here (the simulator's power cuts catch those); it finds bugs in
-// what the process writes, in which order, and in recovery.
+// what the process writes, in which order, in concurrency, and in recovery.
 //
 //   tierkv-crash-baseline --dir /tmp/ct --backend leveldb --rounds 20 --seed 1
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,122 +35,113 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <map>
-#include <optional>
 #include <string>
-#include <thread>
 
-#include "engine/backends/backend_factory.h"
-#include "engine/io/env_util.h"
 #include "engine/io/posix_env.h"
-#include "engine/versioned/versioned_store.h"
 #include "sim/runtime/prng.h"
+#include "tests/crash/crash_model.h"
+#include "tests/crash/crash_stack.h"
+#include "tests/crash/crash_verify.h"
+#include "tests/crash/crash_writer.h"
 
-namespace tierkv {
+namespace tierkv::crash {
 namespace {
 
-constexpr uint64_t kKeys = 64;
+constexpr uint64_t kKillPointOdds[] = {100, 1000, 10000};
 
 struct Flags {
   std::string dir;
   std::string backend = "leveldb";
   uint64_t rounds = 10;
   uint64_t seed = 1;
-  uint64_t kill_after_ms_max = 300;
+  uint64_t kill_after_ms_max = 1000;
   double time_limit_seconds = 0;  // 0 = only --rounds bounds the run
 };
 
-std::string key_of(uint64_t n) { return "k" + std::to_string(n % kKeys); }
-std::string value_of(uint64_t n) { return "v" + std::to_string(n); }
+using SteadyClock = std::chrono::steady_clock;
 
-Result<std::unique_ptr<VersionedStore>> open_store(PosixEnv& env, const Flags& flags) {
-  VersionedStoreOptions options;
-  options.env = &env;
-  options.dir = flags.dir;
-  options.snapshot_interval_versions = 500;  // snapshots happen mid-run, so kills hit them
-  options.open_backend = [&env, &flags](const std::string& dir) {
-    BackendOptions backend_options;
-    backend_options.env = &env;
-    backend_options.dir = dir;
-    return open_backend(flags.backend, backend_options);
-  };
-  return VersionedStore::open(std::move(options));
+// Feeds complete lines of buffer to model; keeps a trailing partial line in buffer.
+Status feed_lines(std::string& buffer, CrashModel& model) {
+  size_t start = 0;
+  for (size_t end; (end = buffer.find('\n', start)) != std::string::npos; start = end + 1) {
+    TIERKV_RETURN_IF_ERROR(model.apply(buffer.substr(start, end - start)));
+  }
+  buffer.erase(0, start);
+  return Status();
 }
 
-// The writer: commits put n for n = first, first + 1, ... and writes n to the pipe after each
-// acknowledgement. Never returns.
-[[noreturn]] void run_writer(const Flags& flags, uint64_t first, int pipe_fd) {
-  PosixEnv env;
-  auto store = open_store(env, flags);
-  if (!store.ok()) {
-    std::fprintf(stderr, "writer: open: %s\n", store.status().to_string().c_str());
-    _exit(3);
-  }
-  for (uint64_t n = first;; ++n) {
-    Status status = (*store)->put(key_of(n), value_of(n));
-    if (!status.ok()) {
-      std::fprintf(stderr, "writer: put %llu: %s\n", static_cast<unsigned long long>(n),
-                   status.to_string().c_str());
-      _exit(3);
+// Reads the writer's lines until it dies or deadline passes (then kills it); returns how the
+// writer ended (a waitpid status).
+Result<int> watch_writer(pid_t pid, int fd, SteadyClock::time_point deadline, CrashModel& model) {
+  std::string buffer;
+  char chunk[65536];
+  bool killed = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - SteadyClock::now()).count();
+    if (left <= 0 && !killed) {
+      kill(pid, SIGKILL);
+      killed = true;
     }
-    if (write(pipe_fd, &n, sizeof(n)) != static_cast<ssize_t>(sizeof(n))) _exit(4);
+    pollfd poll_fd{fd, POLLIN, 0};
+    const int ready = poll(&poll_fd, 1, killed ? 1000 : static_cast<int>(left));
+    if (ready <= 0) continue;
+    const ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n <= 0) break;  // every copy of the write end is closed: the writer is gone
+    buffer.append(chunk, static_cast<size_t>(n));
+    TIERKV_RETURN_IF_ERROR(feed_lines(buffer, model));
   }
+  int wait_status = 0;
+  waitpid(pid, &wait_status, 0);
+  return wait_status;
 }
 
-// Runs one round; returns the next put number, or an error describing the violation.
-Result<uint64_t> run_round(const Flags& flags, uint64_t round, uint64_t first, sim::Prng& prng,
-                           std::map<std::string, uint64_t>& acked) {
+// Reopens the stack the writer left, checks it against model and settles model to it.
+Status reopen_and_check(const Flags& flags, CrashModel& model) {
+  PosixEnv env;
+  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<CrashStack> stack,
+                          CrashStack::open(env, flags.dir, flags.backend));
+  TIERKV_RETURN_IF_ERROR(check_tiers_raw(*stack, model));
+  for (const StoreKey& key : tier_keys()) {
+    if (is_ephemeral_key(key)) model.settle(key, std::nullopt);  // the cache died with it
+  }
+  stack->start_tiers();
+  TIERKV_RETURN_IF_ERROR(check_stack(*stack, model));
+  return stack->close();
+}
+
+// Runs one round; an error describes the violation.
+Status run_round(const Flags& flags, sim::Prng& prng, CrashModel& model) {
+  WriterConfig config{flags.dir, flags.backend, prng.next_u64(), 0};
+  uint64_t delay_ms = 1 + prng.uniform(flags.kill_after_ms_max);
+  if (prng.uniform(2) == 0) {
+    config.kill_point_odds = kKillPointOdds[prng.uniform(3)];
+    delay_ms = 5 * flags.kill_after_ms_max;
+  }
   int fds[2];
   if (pipe(fds) != 0) return Status::io_error("pipe failed");
+  std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return Status::io_error("fork failed");
   if (pid == 0) {
     close(fds[0]);
-    run_writer(flags, first, fds[1]);
+    run_writer(config, model, fds[1]);
   }
   close(fds[1]);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1 + prng.uniform(flags.kill_after_ms_max)));
-  kill(pid, SIGKILL);
-  int wait_status = 0;
-  waitpid(pid, &wait_status, 0);
-  if (!WIFSIGNALED(wait_status)) {
-    close(fds[0]);
-    return Status::aborted("round " + std::to_string(round) + ": writer exited by itself");
-  }
-  uint64_t n = 0, next = first;
-  while (read(fds[0], &n, sizeof(n)) == static_cast<ssize_t>(sizeof(n))) {
-    acked[key_of(n)] = n;
-    next = n + 1;
-  }
+  Result<int> ended = watch_writer(
+      pid, fds[0], SteadyClock::now() + std::chrono::milliseconds(delay_ms), model);
   close(fds[0]);
-  // put `next` may have been in flight at the kill: either outcome is legal for its key.
-  PosixEnv env;
-  auto store = open_store(env, flags);
-  if (!store.ok()) return store.status().with_context("round " + std::to_string(round) + " reopen");
-  for (uint64_t k = 0; k < kKeys; ++k) {
-    const std::string key = key_of(k);
-    auto got = (*store)->get(key);
-    std::optional<uint64_t> expected;
-    if (auto it = acked.find(key); it != acked.end()) expected = it->second;
-    const bool in_flight_key = key_of(next) == key;
-    if (got.status().is_not_found()) {
-      if (!expected) continue;
-      return Status::corruption("round " + std::to_string(round) + ": key " + key +
-                                " lost acknowledged value " + value_of(*expected));
-    }
-    if (!got.ok()) return got.status().with_context("round " + std::to_string(round));
-    const bool legal = (expected && *got == value_of(*expected)) ||
-                       (in_flight_key && *got == value_of(next));
-    if (!legal) {
-      return Status::corruption("round " + std::to_string(round) + ": key " + key + " holds " +
-                                *got + ", expected " +
-                                (expected ? value_of(*expected) : std::string("absent")) +
-                                (in_flight_key ? " or " + value_of(next) : std::string()));
-    }
-    if (in_flight_key && *got == value_of(next)) acked[key] = next;
+  if (!ended.ok()) return ended.status();
+  if (model.writer_violation()) return Status::corruption("writer: " + *model.writer_violation());
+  if (!WIFSIGNALED(*ended) || WTERMSIG(*ended) != SIGKILL) {
+    return Status::aborted(WIFSIGNALED(*ended)
+                               ? "writer died by signal " + std::to_string(WTERMSIG(*ended))
+                               : "writer exited with status " + std::to_string(WEXITSTATUS(*ended)));
   }
-  TIERKV_RETURN_IF_ERROR((*store)->close().with_context("round " + std::to_string(round)));
-  return next + 1;  // a fresh number: `next` may or may not have been applied
+  return reopen_and_check(flags, model).with_context(
+      config.kill_point_odds ? "after a kill point (odds 1/" +
+                                   std::to_string(config.kill_point_odds) + ")"
+                             : "after a kill at " + std::to_string(delay_ms) + " ms");
 }
 
 int run(const Flags& flags) {
@@ -147,52 +151,53 @@ int run(const Flags& flags) {
     return 2;
   }
   sim::Prng prng(flags.seed);
-  std::map<std::string, uint64_t> acked;
-  uint64_t next = 0;
-  const auto start = std::chrono::steady_clock::now();
+  CrashModel model;
+  const auto start = SteadyClock::now();
   auto elapsed_seconds = [&start] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
   };
   uint64_t rounds_done = 0;
   for (uint64_t round = 1; round <= flags.rounds; ++round) {
     if (flags.time_limit_seconds > 0 && elapsed_seconds() >= flags.time_limit_seconds) break;
-    auto result = run_round(flags, round, next, prng, acked);
+    Status result = run_round(flags, prng, model);
     if (!result.ok()) {
-      std::printf("VIOLATION after %llu kill(s), %.2f s: %s\n",
+      std::printf("VIOLATION after %llu kill(s), %.2f s: round %llu: %s\n",
                   static_cast<unsigned long long>(round), elapsed_seconds(),
-                  result.status().to_string().c_str());
-      std::printf("reproduce: tierkv-crash-baseline --dir <fresh dir> --backend %s --seed %llu "
-                  "--rounds %llu\n",
+                  static_cast<unsigned long long>(round), result.to_string().c_str());
+      std::printf("reproduce (timing-dependent, may need several runs): tierkv-crash-baseline "
+                  "--dir <fresh dir> --backend %s --seed %llu --rounds %llu\n",
                   flags.backend.c_str(), static_cast<unsigned long long>(flags.seed),
                   static_cast<unsigned long long>(flags.rounds));
       return 1;
     }
-    next = *result;
     rounds_done = round;
-    std::printf("round %llu/%llu: %llu puts acknowledged so far\n",
+    std::printf("round %llu/%llu: %llu tier ops, ledger at version %llu\n",
                 static_cast<unsigned long long>(round),
-                static_cast<unsigned long long>(flags.rounds), static_cast<unsigned long long>(next));
+                static_cast<unsigned long long>(flags.rounds),
+                static_cast<unsigned long long>(model.next_tier_id() - 1),
+                static_cast<unsigned long long>(model.ledger_base_version()));
     std::fflush(stdout);
   }
   const double seconds = elapsed_seconds();
-  std::printf("result: ok, %llu kills, %llu puts, %.1f s (%.2f kills/s)%s\n",
-              static_cast<unsigned long long>(rounds_done), static_cast<unsigned long long>(next),
-              seconds, static_cast<double>(rounds_done) / seconds,
+  std::printf("result: ok, %llu kills, %llu ops, %.1f s (%.2f kills/s)%s\n",
+              static_cast<unsigned long long>(rounds_done),
+              static_cast<unsigned long long>(model.next_tier_id() - 1), seconds,
+              static_cast<double>(rounds_done) / seconds,
               rounds_done < flags.rounds ? ", time limit reached" : "");
   return 0;
 }
 
 }  // namespace
-}  // namespace tierkv
+}  // namespace tierkv::crash
 
 int main(int argc, char** argv) {
-  tierkv::Flags flags;
-  CLI::App app{"tierkv-crash-baseline: SIGKILL crash test of a VersionedStore on real files"};
-  app.add_option("--dir", flags.dir, "fresh directory for the store")->required();
+  tierkv::crash::Flags flags;
+  CLI::App app{"tierkv-crash-baseline: SIGKILL crash test of the tierkv stack on real files"};
+  app.add_option("--dir", flags.dir, "fresh directory for the stores")->required();
   app.add_option("--backend", flags.backend, "leveldb, sqlite or lmdb")
       ->check(CLI::IsMember({"leveldb", "sqlite", "lmdb"}));
   app.add_option("--rounds", flags.rounds, "kill/reopen/verify rounds")->check(CLI::Range(1, 1000000));
-  app.add_option("--seed", flags.seed, "seed for the kill delays");
+  app.add_option("--seed", flags.seed, "seed for kill delays, kill points and the workload");
   app.add_option("--kill-after-ms-max", flags.kill_after_ms_max, "longest delay before a kill")
       ->check(CLI::Range(1, 60000));
   app.add_option("--time-limit-seconds", flags.time_limit_seconds,
@@ -204,5 +209,5 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  return tierkv::run(flags);
+  return tierkv::crash::run(flags);
 }
