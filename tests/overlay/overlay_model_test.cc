@@ -1,14 +1,17 @@
-// OverlayStore against a model (RapidCheck stateful test): random sequences of create, put,
-// finalize, mark_failed, drop and clock advance + maintenance. After every command the status
-// code equals the model's, every overlay's status/expiry/block count and every block's bytes
-// equal the model's, every block's refcount equals the overlays naming it, the quota equals the
-// bytes of the distinct contents still named, and the consistency checker finds nothing. Drops
-// run in batches of two leaves. (Zero executor latency, so time moves only when a command
+// OverlayStore against a model (RapidCheck stateful test): random sequences of create, put
+// (plain or from a reservation), finalize, mark_failed, drop, reserve, release and clock
+// advance + maintenance, under a quota small enough to run out. After every command the status
+// code equals the model's (NoSpace included), every overlay's status/expiry/block count and
+// every block's bytes equal the model's, every block's refcount equals the overlays naming it,
+// the quota's used bytes and block count equal the distinct contents still named, its reserved
+// bytes equal the model's, and the consistency checker finds nothing. Drops run in batches of
+// two leaves. (Zero executor latency, so time moves only when a command
 // moves it and expiries are exact.)
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -29,15 +32,41 @@ struct ModelOverlay {
   std::map<uint32_t, uint64_t> blocks;  // index -> content tag
 };
 
+// Small enough that reservations and new contents (256..704 bytes each) run out of room.
+constexpr uint64_t kQuotaMaxBytes = 2500;
+
 struct Model {
   std::map<std::string, ModelOverlay> overlays;
   uint64_t now_us = 0;
+  uint64_t reserved_bytes = 0;
 };
+
+// The contents some overlay names: exactly the stored blocks (drops collect their garbage).
+std::set<uint64_t> stored_tags(const Model& m) {
+  std::set<uint64_t> tags;
+  for (const auto& [tree, overlay] : m.overlays) {
+    for (const auto& [index, tag] : overlay.blocks) tags.insert(tag);
+  }
+  return tags;
+}
+
+uint64_t used_bytes(const Model& m) {
+  uint64_t used = 0;
+  for (uint64_t tag : stored_tags(m)) used += content_size(tag);
+  return used;
+}
+
+// Room left under the quota (0 when used + reserved already reach it).
+uint64_t headroom_bytes(const Model& m) {
+  const uint64_t committed = used_bytes(m) + m.reserved_bytes;
+  return committed >= kQuotaMaxBytes ? 0 : kQuotaMaxBytes - committed;
+}
 
 // Drops in batches of two leaves: an overlay's references to one block span several batches.
 OverlayStoreOptions small_drop_batches() {
   OverlayStoreOptions options;
   options.drop_batch_leaves_max = 2;
+  options.quota_max_bytes = kQuotaMaxBytes;
   return options;
 }
 
@@ -81,6 +110,7 @@ void expect_matches(const Model& m, Sut& sut) {
   for (uint64_t tag : live_tags) live_bytes += content_size(tag);
   RC_ASSERT(s.quota().used_bytes == live_bytes);
   RC_ASSERT(s.quota().block_count == live_tags.size());
+  RC_ASSERT(s.quota().reserved_bytes == m.reserved_bytes);
   Result<std::vector<std::string>> problems = sut.rig.sync(s.check_consistency());
   RC_ASSERT(problems.ok());
   RC_ASSERT(problems->empty());
@@ -125,23 +155,37 @@ struct Put : Cmd {
   std::string tree = *rc::gen::elementOf(kTrees);
   uint32_t index = *rc::gen::inRange<uint32_t>(0, 6);
   uint64_t tag = *rc::gen::inRange<uint64_t>(0, 8);
+  bool from_reservation = *rc::gen::arbitrary<bool>();
+  // Bytes a new content takes from the reservation (0 for stored content).
+  uint64_t from_reserved(const Model& m) const {
+    if (!from_reservation || stored_tags(m).contains(tag)) return 0;
+    return std::min<uint64_t>(m.reserved_bytes, content_size(tag));
+  }
   StatusCode expected(const Model& m) const {
     auto it = m.overlays.find(tree);
     if (it == m.overlays.end()) return StatusCode::kNotFound;
     if (it->second.status == OverlayStatus::kFailure) return StatusCode::kAborted;
     auto block = it->second.blocks.find(index);
-    if (block != it->second.blocks.end() && block->second != tag) return StatusCode::kConflict;
+    if (block != it->second.blocks.end()) {
+      return block->second == tag ? StatusCode::kOk : StatusCode::kConflict;
+    }
+    if (stored_tags(m).contains(tag)) return StatusCode::kOk;  // a reference costs no quota
+    if (content_size(tag) - from_reserved(m) > headroom_bytes(m)) return StatusCode::kNoSpace;
     return StatusCode::kOk;
   }
   void apply(Model& m) const override {
-    if (expected(m) == StatusCode::kOk) m.overlays[tree].blocks[index] = tag;
+    if (expected(m) != StatusCode::kOk) return;
+    m.reserved_bytes -= from_reserved(m);
+    m.overlays[tree].blocks[index] = tag;
   }
   void run(const Model& m, Sut& sut) const override {
-    Status s = sut.rig.sync(sut.ov.store->put_block(tree, index, content(tag)));
+    Status s =
+        sut.rig.sync(sut.ov.store->put_block(tree, index, content(tag), from_reservation));
     check_after(*this, m, sut, s, expected(m));
   }
   void show(std::ostream& os) const override {
-    os << "put " << tree << "/" << index << " = " << tag;
+    os << "put " << tree << "/" << index << " = " << tag
+       << (from_reservation ? " from reservation" : "");
   }
 };
 
@@ -198,6 +242,36 @@ struct Drop : Cmd {
   void show(std::ostream& os) const override { os << "drop " << tree; }
 };
 
+struct Reserve : Cmd {
+  uint64_t bytes = *rc::gen::inRange<uint64_t>(0, 6) * 200;
+  StatusCode expected(const Model& m) const {
+    return bytes > headroom_bytes(m) ? StatusCode::kNoSpace : StatusCode::kOk;
+  }
+  void apply(Model& m) const override {
+    if (expected(m) == StatusCode::kOk) m.reserved_bytes += bytes;
+  }
+  void run(const Model& m, Sut& sut) const override {
+    Status s = sut.rig.sync(sut.ov.store->reserve(bytes));
+    check_after(*this, m, sut, s, expected(m));
+  }
+  void show(std::ostream& os) const override { os << "reserve " << bytes; }
+};
+
+struct Release : Cmd {
+  uint64_t bytes = *rc::gen::inRange<uint64_t>(0, 6) * 150;
+  StatusCode expected(const Model& m) const {
+    return bytes > m.reserved_bytes ? StatusCode::kInvalidArgument : StatusCode::kOk;
+  }
+  void apply(Model& m) const override {
+    if (expected(m) == StatusCode::kOk) m.reserved_bytes -= bytes;
+  }
+  void run(const Model& m, Sut& sut) const override {
+    Status s = sut.rig.sync(sut.ov.store->release(bytes));
+    check_after(*this, m, sut, s, expected(m));
+  }
+  void show(std::ostream& os) const override { os << "release " << bytes; }
+};
+
 struct AdvanceAndMaintain : Cmd {
   uint64_t advance_us = *rc::gen::inRange<uint64_t>(0, 4) * 100;
   void apply(Model& m) const override {
@@ -220,7 +294,7 @@ RC_GTEST_PROP(OverlayModel, StoreMatchesTheModelAfterEveryCommand, ()) {
   Sut sut;
   rc::state::check(model, sut,
                    rc::state::gen::execOneOfWithArgs<Create, Put, Put, Put, Finalize, MarkFailed,
-                                                     Drop, AdvanceAndMaintain>());
+                                                     Drop, Reserve, Release, AdvanceAndMaintain>());
 }
 
 }  // namespace
