@@ -2,20 +2,12 @@
 
 #include <cassert>
 
+#include "faults/fault_site.h"
+
 namespace tierkv::faults {
 namespace {
 
-// FNV-1a: a name hash that is the same on every machine (std::hash is not specified).
-uint64_t fnv1a(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
-
-constexpr uint32_t kPpm = 1'000'000;
+constexpr uint32_t kPpm = kPpmMax;
 
 }  // namespace
 
@@ -30,7 +22,7 @@ SeededBuggifySource::SeededBuggifySource(uint64_t seed, uint32_t fire_rate_ppm,
 }
 
 bool SeededBuggifySource::enabled(std::string_view name) const {
-  sim::Prng point_prng(seed_ ^ fnv1a(name));
+  sim::Prng point_prng(seed_ ^ stable_name_hash(name));
   return point_prng.chance(enable_ppm_, kPpm);
 }
 

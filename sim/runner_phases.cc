@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "faults/fault_site.h"
 #include "sim/runner_observer.h"
 #include "sim/workload.h"
 
@@ -121,19 +122,33 @@ Status Run::fault_hook(const SimOp& op) {
   const bool data_op = op.kind == SimOpKind::kAppend || op.kind == SimOpKind::kWriteAt;
   const bool io_op = data_op || op.kind == SimOpKind::kRead || op.kind == SimOpKind::kSync;
   if (io_error_ && io_op && path_matches(op.path, io_error_->target) &&
-      chance_ppm(io_error_->rate_ppm)) {
+      env_op_fault(FaultKind::kIoError, io_error_->rate_ppm, op)) {
     env_fault_since_restart_ = true;
     ++result_.stats.faults_fired["io_error"];
     return Status::io_error("simulated EIO on " + std::string(sim_op_kind_name(op.kind)) + " " +
                             std::string(op.path));
   }
   if (no_space_ && data_op && path_matches(op.path, no_space_->target) &&
-      chance_ppm(no_space_->rate_ppm)) {
+      env_op_fault(FaultKind::kNoSpace, no_space_->rate_ppm, op)) {
     env_fault_since_restart_ = true;
     ++result_.stats.faults_fired["no_space"];
     return Status::no_space("simulated ENOSPC on " + std::string(op.path));
   }
   return Status::ok_status();
+}
+
+bool Run::env_op_fault(FaultKind kind, uint32_t rate_ppm, const SimOp& op) {
+  if (scenario_.fault_decisions == FaultDecisions::kStream) return chance_ppm(rate_ppm);
+  if (rate_ppm == 0) return false;
+  std::string site = std::string(sim_op_kind_name(op.kind)) + " " + std::string(op.path);
+  uint64_t& seen = env_op_sites_[std::string(fault_kind_name(kind)) + ":" + site];
+  return faults::strikes_at_site(scenario_.seed, kind, site, seen++, rate_ppm);
+}
+
+bool Run::restart_fault(FaultKind kind, uint32_t rate_ppm) {
+  if (scenario_.fault_decisions == FaultDecisions::kStream) return chance_ppm(rate_ppm);
+  return faults::strikes_at_site(scenario_.seed, kind, "restart", result_.stats.crashes,
+                                 rate_ppm);
 }
 
 void Run::arm_crash() {
@@ -220,8 +235,8 @@ bool Run::restart(bool scheduled_crash) {
     q.current = kNoOp;
   }
   world_.reset();
-  const bool torn = chance_ppm(torn_rate_ppm_);
-  const bool drop_dir_ops = chance_ppm(lost_dir_rate_ppm_);
+  const bool torn = restart_fault(FaultKind::kTornWrites, torn_rate_ppm_);
+  const bool drop_dir_ops = restart_fault(FaultKind::kLostDirEntry, lost_dir_rate_ppm_);
   if (torn) ++result_.stats.faults_fired["torn_writes"];
   if (drop_dir_ops) ++result_.stats.faults_fired["lost_dir_entry"];
   env_.set_torn_writes(torn);
@@ -232,7 +247,7 @@ bool Run::restart(bool scheduled_crash) {
   ++result_.stats.crashes;
   env_fault_since_restart_ = false;
   bool wiped = false;
-  if (ephemeral_backend_ && chance_ppm(ephemeral_loss_rate_ppm_)) {
+  if (ephemeral_backend_ && restart_fault(FaultKind::kEphemeralLoss, ephemeral_loss_rate_ppm_)) {
     ephemeral_backend_ = MemoryBackend::open({}).value();
     wiped = true;
     ++result_.stats.faults_fired["ephemeral_loss"];

@@ -69,6 +69,10 @@ class Run {
   Status fault_hook(const SimOp& op);
   void arm_crash();
   bool chance_ppm(uint32_t rate_ppm) { return rate_ppm > 0 && fault_prng_.chance(rate_ppm, 1'000'000); }
+  // Whether a rate fault of kind strikes an Env op (site: its kind and path, counted per site)
+  // or a restart (site "restart", ordinal = restarts so far), as scenario_.fault_decisions says.
+  bool env_op_fault(FaultKind kind, uint32_t rate_ppm, const SimOp& op);
+  bool restart_fault(FaultKind kind, uint32_t rate_ppm);
   ClientContext client_context();
   bool all_idle() const;
   std::vector<std::string> pending_ops() const;
@@ -139,6 +143,7 @@ class Run {
   uint32_t ephemeral_loss_rate_ppm_ = 0;
   std::optional<Fault> io_error_;
   std::optional<Fault> no_space_;
+  std::map<std::string, uint64_t> env_op_sites_;  // "<fault>:<op kind> <path>" -> ops seen
   bool faults_active_ = false;
   bool env_fault_since_restart_ = false;
   bool over_budget_fired_ = false;

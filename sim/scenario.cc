@@ -15,7 +15,10 @@ namespace {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-constexpr uint64_t kFormatVersion = 1;
+// Version 2: rate faults and restart-time faults are decided per site (FaultDecisions::kSite).
+// Version 1 files (session 3 and before) replay with their faults drawn from one stream.
+constexpr uint64_t kFormatVersion = 2;
+constexpr uint64_t kFormatVersionStreamFaults = 1;
 constexpr uint64_t kPpmMax = 1'000'000;
 constexpr uint64_t kClientsMax = 1024;
 constexpr uint64_t kValueBytesMax = 16u << 20;
@@ -201,10 +204,14 @@ Status parse_scenario(const Json& j, Scenario* scenario) {
   TIERKV_RETURN_IF_ERROR(check_object(j, "", kFields));
   uint64_t version = 0;
   TIERKV_RETURN_IF_ERROR(read_u64(j, "", "format_version", UINT64_MAX, &version));
-  if (version != kFormatVersion) {
+  if (version != kFormatVersion && version != kFormatVersionStreamFaults) {
     return field_error("format_version", "unsupported version " + std::to_string(version) +
-                                             " (this build reads " + std::to_string(kFormatVersion) + ")");
+                                             " (this build reads " +
+                                             std::to_string(kFormatVersionStreamFaults) + " and " +
+                                             std::to_string(kFormatVersion) + ")");
   }
+  scenario->fault_decisions =
+      version == kFormatVersion ? FaultDecisions::kSite : FaultDecisions::kStream;
   TIERKV_RETURN_IF_ERROR(read_u64(j, "", "seed", UINT64_MAX, &scenario->seed));
   TIERKV_RETURN_IF_ERROR(read_string(j, "", "build_id", &scenario->build_id));
   TIERKV_RETURN_IF_ERROR(read_u32(j, "", "clients", kClientsMax, &scenario->clients));
@@ -292,7 +299,9 @@ std::string scenario_to_json(const Scenario& s) {
     return "  \"" + std::string(name) + "\": " + value.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) + ",\n";
   };
   std::string out = "{\n";
-  out += field("format_version", kFormatVersion);
+  out += field("format_version", s.fault_decisions == FaultDecisions::kSite
+                                     ? kFormatVersion
+                                     : kFormatVersionStreamFaults);
   out += field("seed", s.seed);
   out += field("build_id", s.build_id);
   out += field("expected_violation", s.expected_violation);

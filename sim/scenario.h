@@ -91,6 +91,18 @@ struct Fault {
   friend bool operator==(const Fault&, const Fault&) = default;
 };
 
+// How rate faults (io_error, no_space) and restart-time faults (torn_writes, lost_dir_entry,
+// ephemeral_loss) decide whether they strike.
+enum class FaultDecisions : uint8_t {
+  // One shared fault stream, drawn at every matching op: removing any op moves every later
+  // decision. Scenario files of format_version 1 (written before kSite) replay this way.
+  kStream,
+  // A hash of (seed, fault kind, site) per decision (faults/fault_site.h): an Env op's site is
+  // its kind, path and how many such ops that path saw before; a restart's is its ordinal. An
+  // unrelated op removed by shrink leaves the other sites' decisions where they were.
+  kSite,
+};
+
 struct Scenario {
   uint64_t seed = 0;
   std::string build_id;
@@ -100,6 +112,7 @@ struct Scenario {
   WorldConfig world;
   std::vector<Op> ops;
   std::vector<Fault> faults;
+  FaultDecisions fault_decisions = FaultDecisions::kSite;  // format_version 2 (1 = kStream)
   // Set on files written for a failure: the invariant that failed (shrink keeps it failing).
   std::string expected_violation;
   friend bool operator==(const Scenario&, const Scenario&) = default;

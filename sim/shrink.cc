@@ -1,9 +1,35 @@
 #include "sim/shrink.h"
 
+#include <algorithm>
 #include <cassert>
+
+#include "faults/fault_site.h"
 
 namespace tierkv::sim {
 namespace {
+
+bool is_restart_rate(FaultKind kind) {
+  return kind == FaultKind::kTornWrites || kind == FaultKind::kLostDirEntry ||
+         kind == FaultKind::kEphemeralLoss;
+}
+
+// The crash points of faults moved to the same fraction of a run kept_ops/total_ops long (a
+// crash past the end of a shorter run would never fire). Other faults unchanged.
+std::vector<Fault> scale_crash_points(std::vector<Fault> faults, size_t kept_ops,
+                                      size_t total_ops) {
+  assert(total_ops > 0);
+  for (Fault& f : faults) {
+    if (f.kind != FaultKind::kCrash) continue;
+    const auto scaled = static_cast<unsigned __int128>(f.at) * kept_ops / total_ops;
+    f.at = std::max<uint64_t>(static_cast<uint64_t>(scaled), 1);
+  }
+  return faults;
+}
+
+bool has_crash(const std::vector<Fault>& faults) {
+  return std::any_of(faults.begin(), faults.end(),
+                     [](const Fault& f) { return f.kind == FaultKind::kCrash; });
+}
 
 class Shrinker {
  public:
@@ -13,14 +39,24 @@ class Shrinker {
 
   ShrinkResult shrink() {
     shrink_faults();
+    pin_restart_faults();
     shrink_ops();
     shrink_clients();
     simplify_world();
-    shrink_ops();
+    // Fewer ops leave room to pull crash points earlier, which may let more ops go.
+    for (uint32_t round = 0; round < kRoundsMax && runs_left_ > 0; ++round) {
+      const size_t ops_before = best_.ops.size();
+      const std::vector<Fault> faults_before = best_.faults;
+      lower_crash_points();
+      shrink_ops();
+      if (best_.ops.size() == ops_before && best_.faults == faults_before) break;
+    }
     return {best_, max_runs_ - runs_left_, runs_left_ == 0};
   }
 
  private:
+  static constexpr uint32_t kRoundsMax = 4;
+
   // Tries one candidate; keeps it if it still fails.
   bool try_candidate(const Scenario& candidate) {
     if (runs_left_ == 0) return false;
@@ -39,13 +75,65 @@ class Shrinker {
     }, &runs_left_);
   }
 
+  // A restart-time fault (torn tails, lost dir entries, ephemeral loss) that strikes at every
+  // restart no longer depends on which restart the failure needed: later op removals keep it.
+  void pin_restart_faults() {
+    for (size_t i = 0; i < best_.faults.size(); ++i) {
+      const Fault& f = best_.faults[i];
+      if (!is_restart_rate(f.kind) || f.rate_ppm == faults::kPpmMax) continue;
+      Scenario candidate = best_;
+      candidate.faults[i].rate_ppm = faults::kPpmMax;
+      try_candidate(candidate);
+    }
+  }
+
+  // ddmin over ops. A candidate that no longer fails is tried once more with its crash points
+  // scaled to its length (a crash past the end of the shorter run never fires).
   void shrink_ops() {
     if (best_.ops.empty()) return;
     Scenario base = best_;
-    best_.ops = ddmin<Op>(best_.ops, [&](const std::vector<Op>& ops) {
+    const size_t total = best_.ops.size();
+    const bool crashes = has_crash(best_.faults);
+    const auto fails_with = [&](const std::vector<Op>& ops, bool scaled) {
       base.ops = ops;
+      base.faults = scaled ? scale_crash_points(best_.faults, ops.size(), total) : best_.faults;
       return still_fails_(base);
+    };
+    std::vector<Op> ops = ddmin<Op>(best_.ops, [&](const std::vector<Op>& candidate) {
+      if (fails_with(candidate, false)) return true;
+      if (!crashes || candidate.size() == total || runs_left_ == 0) return false;
+      --runs_left_;
+      return fails_with(candidate, true);
     }, &runs_left_);
+    if (ops.size() == total) return;
+    // Which variant the last accepted candidate was: the plain one first (one or two runs,
+    // counted even past the budget: ddmin's result must be kept with the faults it failed with).
+    runs_left_ -= std::min<uint32_t>(runs_left_, 1);
+    if (fails_with(ops, false)) {
+      best_.ops = std::move(ops);
+    } else if (runs_left_ -= std::min<uint32_t>(runs_left_, 1); crashes && fails_with(ops, true)) {
+      best_.faults = scale_crash_points(best_.faults, ops.size(), total);
+      best_.ops = std::move(ops);
+    }
+  }
+
+  // Each crash point pulled as early as still fails (binary search over [1, at]).
+  void lower_crash_points() {
+    for (size_t i = 0; i < best_.faults.size(); ++i) {
+      if (best_.faults[i].kind != FaultKind::kCrash) continue;
+      uint64_t low = 1;
+      uint64_t high = best_.faults[i].at;  // fails
+      while (low < high && runs_left_ > 0) {
+        const uint64_t mid = low + (high - low) / 2;
+        Scenario candidate = best_;
+        candidate.faults[i].at = mid;
+        if (try_candidate(candidate)) {
+          high = mid;
+        } else {
+          low = mid + 1;
+        }
+      }
+    }
   }
 
   void shrink_clients() {

@@ -87,7 +87,7 @@ TEST(ScenarioJson, RejectsUnknownAndMissingFields) {
   expect_error(parse_edited([](auto& j) { j["faults"][0].erase("target"); }),
                "faults[0].target: missing field");
   expect_error(parse_edited([](auto& j) { j["format_version"] = 9; }),
-               "format_version: unsupported version 9 (this build reads 1)");
+               "format_version: unsupported version 9 (this build reads 1 and 2)");
   expect_error(parse_edited([](auto& j) { j["faults"][0]["kind"] = "meteor"; }),
                "faults[0].kind: unknown fault kind 'meteor' (expected one of crash, torn_writes, "
                "io_error, no_space, backup_outage, slow_backup, ephemeral_loss, lost_dir_entry, "
@@ -168,6 +168,7 @@ RC_GTEST_PROP(ScenarioJson, RoundTripProperty, ()) {
   s.ops = *rc::gen::container<std::vector<Op>>(gen_op(s.clients));
   s.faults = *rc::gen::container<std::vector<Fault>>(gen_fault());
   s.expected_violation = *gen_name();
+  s.fault_decisions = *rc::gen::element(FaultDecisions::kStream, FaultDecisions::kSite);
   Result<Scenario> parsed = scenario_from_json(scenario_to_json(s));
   RC_ASSERT(parsed.ok());
   RC_ASSERT(*parsed == s);

@@ -68,6 +68,63 @@ TEST(Shrink, KeepsTheInvariantAndStripsWhatTheFailureDoesNotNeed) {
   EXPECT_LT(result.runs, 200u);
 }
 
+// A scenario of n ops with one crash fault at `crash_at` env ops and a torn-writes fault.
+Scenario crash_scenario(size_t n, uint64_t crash_at, uint32_t torn_ppm) {
+  Scenario s;
+  for (size_t i = 0; i < n; ++i) {
+    Op op;
+    op.kind = OpKind::kWrite;
+    op.key = i == n / 2 ? "needed" : "k" + std::to_string(i);
+    s.ops.push_back(op);
+  }
+  s.faults.push_back(Fault{FaultKind::kCrash, crash_at, 0, 0, "", false});
+  s.faults.push_back(Fault{FaultKind::kTornWrites, 0, 0, torn_ppm, "", false});
+  return s;
+}
+
+bool has_needed_op(const Scenario& s) {
+  return std::any_of(s.ops.begin(), s.ops.end(), [](const Op& op) { return op.key == "needed"; });
+}
+
+const Fault* find_fault(const Scenario& s, FaultKind kind) {
+  for (const Fault& f : s.faults) {
+    if (f.kind == kind) return &f;
+  }
+  return nullptr;
+}
+
+// Models a failure that needs its crash to fire inside the run (about 10 env ops per op):
+// removing half the ops leaves the original crash point past the end, so only scaling the
+// crash point with the run lets ddmin go below the ops before it.
+TEST(Shrink, ScalesCrashPointsSoOpsBeforeTheCrashCanGo) {
+  const auto still_fails = [](const Scenario& s) {
+    const Fault* crash = find_fault(s, FaultKind::kCrash);
+    return has_needed_op(s) && crash != nullptr && crash->at <= 10 * s.ops.size();
+  };
+  const Scenario start = crash_scenario(300, 2900, 0);
+  ASSERT_TRUE(still_fails(start));
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_LE(result.scenario.ops.size(), 10u);
+  EXPECT_FALSE(result.budget_exhausted);
+}
+
+// Models a torn-tail failure whose torn decision came out right only in the long run: pinned
+// to strike at every restart, the fault no longer depends on the ops around it.
+TEST(Shrink, PinsARestartTimeFaultToEveryRestart) {
+  const auto still_fails = [](const Scenario& s) {
+    const Fault* torn = find_fault(s, FaultKind::kTornWrites);
+    return has_needed_op(s) && torn != nullptr &&
+           (torn->rate_ppm == 1'000'000 || s.ops.size() > 200);
+  };
+  const Scenario start = crash_scenario(300, 100, 300'000);
+  const ShrinkResult result = shrink_scenario(start, "wal_prefix", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 1u);
+  ASSERT_NE(find_fault(result.scenario, FaultKind::kTornWrites), nullptr);
+  EXPECT_EQ(find_fault(result.scenario, FaultKind::kTornWrites)->rate_ppm, 1'000'000u);
+}
+
 TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test";
