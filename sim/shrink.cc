@@ -40,6 +40,7 @@ class Shrinker {
   ShrinkResult shrink() {
     shrink_faults();
     pin_restart_faults();
+    truncate_ops();
     shrink_ops();
     shrink_clients();
     simplify_world();
@@ -48,6 +49,7 @@ class Shrinker {
       const size_t ops_before = best_.ops.size();
       const std::vector<Fault> faults_before = best_.faults;
       lower_crash_points();
+      truncate_ops();
       shrink_ops();
       if (best_.ops.size() == ops_before && best_.faults == faults_before) break;
     }
@@ -84,6 +86,18 @@ class Shrinker {
       Scenario candidate = best_;
       candidate.faults[i].rate_ppm = faults::kPpmMax;
       try_candidate(candidate);
+    }
+  }
+
+  // The shortest prefix of the ops that still fails (binary search): what comes after the
+  // failure rarely matters, and a prefix leaves every crash point where it was.
+  void truncate_ops() {
+    size_t low = 0;
+    while (low < best_.ops.size() && runs_left_ > 0) {
+      const size_t mid = low + (best_.ops.size() - low) / 2;
+      Scenario candidate = best_;
+      candidate.ops.resize(mid);
+      if (!try_candidate(candidate)) low = mid + 1;
     }
   }
 
