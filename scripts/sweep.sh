@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds tierkv-sim, runs the default simulation sweep over
 # the embedded backends (memory, leveldb, sqlite, lmdb: seeds 1..200 each, the seed's swarm of
-# faults, every checker on) and prints a summary. A few minutes on 2 cores.
+# faults, every checker on) plus "hybrid" (memory worlds that all carry a HybridStore: LevelDB
+# LSM side + SQLite B-tree side driven with raw ops and scans spanning both, tierkv-sim
+# --hybrid; ~10 s for 200 seeds) and prints a summary. A few minutes on 2 cores.
 #
 # Usage: bash scripts/sweep.sh [extra tierkv-sim sweep flags, e.g. --ops 800 --faults crash]
 # Environment: SWEEP_SEEDS (default 1..200), SWEEP_BACKENDS="memory leveldb" to pick backends,
@@ -14,7 +16,7 @@ bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target tierkv-sim
 sim=./build/release/sim/tierkv-sim
-backends=${SWEEP_BACKENDS:-memory leveldb sqlite lmdb}
+backends=${SWEEP_BACKENDS:-memory leveldb sqlite lmdb hybrid}
 budget=${SWEEP_TIME_BUDGET:-90}
 seeds=${SWEEP_SEEDS:-1..200}
 status=0
@@ -23,7 +25,9 @@ for backend in $backends; do
   echo "== sweep: backend $backend =="
   report=build/sweep-report/$backend
   rc=0
-  "$sim" sweep --backend "$backend" --seeds "$seeds" --jobs "$(nproc)" --time-budget "$budget" \
+  world=(--backend "$backend")
+  [[ "$backend" == hybrid ]] && world=(--backend memory --hybrid)
+  "$sim" sweep "${world[@]}" --seeds "$seeds" --jobs "$(nproc)" --time-budget "$budget" \
       --report "$report" --out "build/sweep-failures/$backend" "$@" || rc=$?
   line=$(grep -m1 '^- result' "$report/summary.md" 2>/dev/null || echo "- result: no report")
   line=${line#- result: }
