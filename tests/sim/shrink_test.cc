@@ -125,6 +125,29 @@ TEST(Shrink, PinsARestartTimeFaultToEveryRestart) {
   EXPECT_EQ(find_fault(result.scenario, FaultKind::kTornWrites)->rate_ppm, 1'000'000u);
 }
 
+// Models a failure that needs every op of one namespace (30 of 300, spread out): one run per
+// group removes the other namespaces, where ddmin alone would need far more than the budget.
+TEST(Shrink, RemovesWholeGroupsOfOpsInOneRunEach) {
+  Scenario start;
+  start.clients = 3;
+  for (uint32_t i = 0; i < 300; ++i) {
+    Op op;
+    op.kind = i % 3 == 0 ? OpKind::kRead : OpKind::kWrite;
+    op.client = i % 3;
+    op.primary_namespace = i % 10 == 0 ? "keep" : "ns" + std::to_string(i % 7);
+    op.key = "k" + std::to_string(i);
+    start.ops.push_back(op);
+  }
+  const auto keep_count = [](const Scenario& s) {
+    return std::count_if(s.ops.begin(), s.ops.end(),
+                         [](const Op& op) { return op.primary_namespace == "keep"; });
+  };
+  const auto still_fails = [&](const Scenario& s) { return keep_count(s) == 30; };
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 40});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 30u);
+}
+
 TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test";
