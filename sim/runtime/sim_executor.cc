@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <exception>
 #include <limits>
 #include <utility>
 
@@ -31,33 +32,48 @@ SimExecutor::~SimExecutor() {
 
 boost::asio::any_io_executor SimExecutor::asio_executor() { return io_->get_executor(); }
 
-void SimExecutor::add_timer(uint64_t deadline_us, UniqueFunction resume) {
+uint32_t SimExecutor::take_slot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  assert(slots_.size() < std::numeric_limits<uint32_t>::max());
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+void SimExecutor::add_timer(uint64_t deadline_us, uint32_t slot) {
   assert(deadline_us >= clock_.now_us() && "timer deadline overflows the clock");
-  assert(resume);
-  timers_.push_back(Timer{deadline_us, next_sequence_++, std::move(resume)});
+  assert(slots_[slot].resume);
+  timers_.push_back(Timer{deadline_us, next_sequence_++, slot});
   std::push_heap(timers_.begin(), timers_.end(), FiresLater{});
 }
 
-// sleep_us and yield are plain functions returning the suspension itself (no coroutine frame
-// of their own); the deadline and the latency are drawn when the caller awaits, not before.
+// Not a coroutine (no frame of its own): it returns Asio's suspension, whose initiation runs
+// when the caller awaits, so the deadline and the latency are drawn then, not before.
+Task<void> SimExecutor::suspend(Delay kind, uint64_t delay_us, std::function<void()> fn) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                     void(std::exception_ptr)>(
+      [this, kind, delay_us](auto handler, std::function<void()> work) {
+        const uint32_t slot = take_slot();
+        slots_[slot].resume.emplace(std::move(handler));
+        slots_[slot].fn = std::move(work);
+        const uint64_t wait_us = kind == Delay::kSeeded ? prng_.range(0, delay_us) : delay_us;
+        add_timer(clock_.now_us() + wait_us, slot);
+      },
+      boost::asio::use_awaitable, std::move(fn));
+}
+
 Task<void> SimExecutor::sleep_us(uint64_t duration_us) {
-  return suspend_until_resumed([this, duration_us](UniqueFunction resume) {
-    add_timer(clock_.now_us() + duration_us, std::move(resume));
-  });
+  return suspend(Delay::kExact, duration_us, nullptr);
 }
 
-Task<void> SimExecutor::sleep_seeded(uint64_t latency_us_max) {
-  return suspend_until_resumed([this, latency_us_max](UniqueFunction resume) {
-    add_timer(clock_.now_us() + prng_.range(0, latency_us_max), std::move(resume));
-  });
-}
-
-Task<void> SimExecutor::yield() { return sleep_seeded(options_.latency_us_max); }
+Task<void> SimExecutor::yield() { return suspend(Delay::kSeeded, options_.latency_us_max, nullptr); }
 
 Task<void> SimExecutor::run_blocking(std::function<void()> fn) {
-  co_await sleep_seeded(options_.blocking_latency_us_max);
-  fn();
-  co_await sleep_seeded(options_.blocking_latency_us_max);
+  assert(fn);
+  return suspend(Delay::kSeeded, options_.blocking_latency_us_max, std::move(fn));
 }
 
 size_t SimExecutor::poll_ready() {
@@ -70,12 +86,27 @@ size_t SimExecutor::poll_ready() {
 void SimExecutor::fire_next_timer() {
   assert(!timers_.empty());
   std::pop_heap(timers_.begin(), timers_.end(), FiresLater{});
-  Timer timer = std::move(timers_.back());
+  const Timer timer = timers_.back();
   timers_.pop_back();
   clock_.advance_to(timer.deadline_us);  // asserts monotonic time
   trace_.mix("timer", timer.deadline_us, timer.sequence);
   ++steps_;
-  timer.resume();  // posts the coroutine's continuation to the io_context
+  Slot& slot = slots_[timer.slot];
+  std::exception_ptr error;
+  if (slot.fn) {  // run_blocking's first timer: the work, then the latency back
+    std::function<void()> fn = std::move(slot.fn);
+    slot.fn = nullptr;
+    try {
+      fn();
+      add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), timer.slot);
+      return;
+    } catch (...) {
+      error = std::current_exception();  // thrown in the caller at once, as fn's own frame would
+    }
+  }
+  free_slots_.push_back(timer.slot);
+  // Resumes the coroutine here; it may suspend again and reuse this very slot.
+  slot.resume(std::move(error));
 }
 
 bool SimExecutor::run_until(const std::function<bool()>& done) {
@@ -109,7 +140,12 @@ void SimExecutor::shutdown() {
   while (!timers_.empty()) {
     std::vector<Timer> doomed = std::move(timers_);
     timers_.clear();
-    doomed.clear();
+    for (const Timer& timer : doomed) {
+      Slot& slot = slots_[timer.slot];
+      slot.fn = nullptr;
+      free_slots_.push_back(timer.slot);
+      slot.resume.reset();
+    }
   }
   io_->drain();
   for (auto& retired : retired_) retired->drain();

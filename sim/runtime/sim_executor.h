@@ -1,14 +1,19 @@
 // SimExecutor: the simulator's Executor. One thread, virtual time, seeded latencies.
 //
 // How it runs: coroutines live on one boost::asio::io_context that is only ever polled from the
-// thread calling run_*(). Sleeping coroutines park a resume callback in the executor's own
-// timer queue, ordered by (deadline_us, sequence) so equal deadlines fire in FIFO order (Asio's
-// timer heap does not promise that). The loop polls the io_context until nothing is ready, then
-// pops the earliest timer, jumps the SimClock to its deadline, resumes it, and repeats.
+// thread calling run_*(). Sleeping coroutines park their Asio completion handler, inline (no
+// heap allocation), in the executor's own timer queue, ordered by (deadline_us, sequence) so
+// equal deadlines fire in FIFO order (Asio's timer heap does not promise that). The loop polls
+// the io_context until nothing is ready, then pops the earliest timer, jumps the SimClock to its
+// deadline and resumes that coroutine directly from the loop (no posted hop: nothing else is
+// ready at that moment, so running it inline is the order a post would give), and repeats.
 //
 // Where interleavings come from: yield() and run_blocking() sleep a latency drawn from the
 // run's Prng, so concurrent coroutines interleave differently per seed and identically for one
-// seed. Every timer firing is mixed into the TraceHash ("timer", deadline_us, sequence).
+// seed. run_blocking is one suspension with two timers: fn runs from the loop when the first
+// fires (so a crash inside fn stops the loop before the caller continues), the caller resumes
+// when the second fires. Every timer firing is mixed into the TraceHash ("timer", deadline_us,
+// sequence).
 //
 // Crashes: shutdown() destroys every parked timer handler and every handler queued on the
 // io_context without running them. Destroying a parked Asio awaitable handler destroys its
@@ -28,11 +33,14 @@
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "engine/exec/executor.h"
+#include "sim/runtime/inline_handler.h"
 #include "sim/runtime/prng.h"
 #include "sim/runtime/sim_clock.h"
 #include "sim/runtime/trace.h"
@@ -90,25 +98,36 @@ class SimExecutor final : public Executor {
   const SimExecutorOptions& options() const { return options_; }
 
  private:
+  // One suspended coroutine: its resumption, and for run_blocking the work still to run. Slots
+  // live in a deque (never moved while parked); freed ones are reused, so a suspension costs
+  // no heap allocation once the run has warmed up.
+  struct Slot {
+    InlineHandler resume;       // Asio's handler: resumes the coroutine (inline, no post)
+    std::function<void()> fn;   // run_blocking's work, run when the first timer fires
+  };
+  // The heap holds plain entries; "later" compares as "less" so the earliest is on top.
   struct Timer {
     uint64_t deadline_us;
     uint64_t sequence;
-    UniqueFunction resume;
+    uint32_t slot;
   };
-  // std::*_heap keeps the max on top: "later" compares as "less" to pop the earliest first.
   struct FiresLater {
     bool operator()(const Timer& a, const Timer& b) const {
       if (a.deadline_us != b.deadline_us) return a.deadline_us > b.deadline_us;
       return a.sequence > b.sequence;
     }
   };
+  enum class Delay { kExact, kSeeded };
 
-  void add_timer(uint64_t deadline_us, UniqueFunction resume);
+  // Suspends the caller (at its co_await) and parks it in a slot with a timer at now + delay
+  // (kSeeded: a latency drawn in [0, delay_us]); fn, if set, runs when that timer fires, and
+  // the caller resumes after a second seeded blocking latency.
+  Task<void> suspend(Delay kind, uint64_t delay_us, std::function<void()> fn);
+  uint32_t take_slot();
+  void add_timer(uint64_t deadline_us, uint32_t slot);
   // Runs ready handlers until none is ready; returns how many ran.
   size_t poll_ready();
   void fire_next_timer();
-  // The latency sleep behind yield and run_blocking.
-  Task<void> sleep_seeded(uint64_t latency_us_max);
 
   SimClock& clock_;
   Prng& prng_;
@@ -120,6 +139,8 @@ class SimExecutor final : public Executor {
   std::unique_ptr<DrainableIoContext> io_;
   std::vector<std::unique_ptr<DrainableIoContext>> retired_;
   std::vector<Timer> timers_;  // a heap under FiresLater
+  std::deque<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
   uint64_t next_sequence_ = 0;
   uint64_t steps_ = 0;
 };

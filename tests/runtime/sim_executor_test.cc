@@ -1,4 +1,5 @@
-// SimExecutor: virtual time, FIFO ties, seeded interleavings, run_sync, shutdown, exceptions.
+// SimExecutor: virtual time, FIFO ties, seeded interleavings, run_sync, shutdown, exceptions,
+// run_blocking's two halves.
 #include "sim/runtime/sim_executor.h"
 
 #include <gtest/gtest.h>
@@ -248,6 +249,66 @@ TEST(SimExecutorTest, ExceptionInSpawnedCoroutinePropagatesOutOfTheLoop) {
   // The loop can be driven again.
   run_sync(w.executor, w.executor.sleep_us(1));
   EXPECT_EQ(w.clock.now_us(), 11u);
+}
+
+// The crash model relies on this: a run_until condition that turns true inside run_blocking's
+// fn (an env crash) stops the loop before the caller sees fn's result, so the world can be
+// abandoned between a blocking call's effect and its caller's continuation.
+TEST(SimExecutorTest, RunUntilStopsBetweenBlockingWorkAndItsCaller) {
+  World w(12);
+  bool effect = false;
+  bool continued = false;
+  int destroyed = 0;
+  w.executor.spawn([](SimExecutor* ex, DestroyCounter guard, bool* effect,
+                      bool* continued) -> Task<void> {
+    co_await ex->run_blocking([effect] { *effect = true; });
+    *continued = true;
+    (void)guard;
+  }(&w.executor, DestroyCounter(&destroyed), &effect, &continued));
+  EXPECT_TRUE(w.executor.run_until([&] { return effect; }));
+  EXPECT_FALSE(continued);
+  EXPECT_EQ(w.executor.pending_timers(), 1u);  // the caller waits for its return latency
+  w.executor.shutdown();
+  EXPECT_EQ(destroyed, 1);
+  EXPECT_FALSE(continued);
+}
+
+TEST(SimExecutorTest, RunBlockingRethrowsWhatTheWorkThrewInTheCaller) {
+  World w(13);
+  std::string caught;
+  run_sync(w.executor, [](SimExecutor* ex, std::string* caught) -> Task<void> {
+    try {
+      co_await ex->run_blocking([] { throw std::runtime_error("backend exploded"); });
+    } catch (const std::runtime_error& e) {
+      *caught = e.what();
+    }
+  }(&w.executor, &caught));
+  EXPECT_EQ(caught, "backend exploded");
+  EXPECT_EQ(w.executor.pending_timers(), 0u);
+}
+
+TEST(SimExecutorTest, ShutdownDropsBlockingWorkThatHasNotRunYet) {
+  World w(14);
+  bool ran = false;
+  w.executor.spawn([](SimExecutor* ex, bool* ran) -> Task<void> {
+    co_await ex->run_blocking([ran] { *ran = true; });
+  }(&w.executor, &ran));
+  w.executor.run_until([] { return false; }, 0);  // started and parked; no timer fired yet
+  ASSERT_EQ(w.executor.pending_timers(), 1u);
+  w.executor.shutdown();
+  EXPECT_FALSE(ran);
+  // Parked slots are reused afterwards: many suspensions, every one resumed exactly once.
+  int finished = 0;
+  for (int i = 0; i < 100; ++i) {
+    w.executor.spawn([](SimExecutor* ex, int* finished) -> Task<void> {
+      co_await ex->yield();
+      co_await ex->run_blocking([] {});
+      ++*finished;
+    }(&w.executor, &finished));
+  }
+  w.executor.run_until_idle();
+  EXPECT_EQ(finished, 100);
+  EXPECT_FALSE(ran);
 }
 
 }  // namespace
