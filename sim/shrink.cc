@@ -40,6 +40,7 @@ class Shrinker {
   ShrinkResult shrink() {
     shrink_faults();
     pin_restart_faults();
+    raise_env_rates();
     truncate_ops();
     remove_op_groups();
     shrink_ops();
@@ -60,6 +61,7 @@ class Shrinker {
 
  private:
   static constexpr uint32_t kRoundsMax = 4;
+  static constexpr uint64_t kRaisedRatePpmMax = 50'000;
 
   // Tries one candidate; keeps it if it still fails.
   bool try_candidate(const Scenario& candidate) {
@@ -88,6 +90,24 @@ class Shrinker {
       Scenario candidate = best_;
       candidate.faults[i].rate_ppm = faults::kPpmMax;
       try_candidate(candidate);
+    }
+  }
+
+  // A rare io_error/no_space strike that the failure needed (e.g. the restart after it) moves
+  // or vanishes when ops go; a higher rate strikes again soon wherever the run goes. Tries
+  // x4, x16, x64 (at most kRaisedRatePpmMax) and keeps the first that still fails.
+  void raise_env_rates() {
+    for (size_t i = 0; i < best_.faults.size(); ++i) {
+      const FaultKind kind = best_.faults[i].kind;
+      if (kind != FaultKind::kIoError && kind != FaultKind::kNoSpace) continue;
+      const uint64_t rate = best_.faults[i].rate_ppm;
+      for (uint64_t factor : {4, 16, 64}) {
+        const uint64_t raised = std::min<uint64_t>(rate * factor, kRaisedRatePpmMax);
+        if (raised <= rate) break;
+        Scenario candidate = best_;
+        candidate.faults[i].rate_ppm = static_cast<uint32_t>(raised);
+        if (try_candidate(candidate)) break;
+      }
     }
   }
 

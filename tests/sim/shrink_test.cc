@@ -125,6 +125,23 @@ TEST(Shrink, PinsARestartTimeFaultToEveryRestart) {
   EXPECT_EQ(find_fault(result.scenario, FaultKind::kTornWrites)->rate_ppm, 1'000'000u);
 }
 
+// Models a failure that needed a rare ENOSPC strike: in a short run the strike only comes at a
+// higher rate, which the shrinker tries before removing ops.
+TEST(Shrink, RaisesARareEnvErrorRateSoTheStrikeSurvivesShorterRuns) {
+  const auto still_fails = [](const Scenario& s) {
+    const Fault* no_space = find_fault(s, FaultKind::kNoSpace);
+    return has_needed_op(s) && no_space != nullptr &&
+           (s.ops.size() > 200 || no_space->rate_ppm >= 4 * 500);
+  };
+  Scenario start = crash_scenario(300, 100, 0);
+  start.faults.push_back(Fault{FaultKind::kNoSpace, 0, 0, 500, "", false});
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 1u);
+  ASSERT_NE(find_fault(result.scenario, FaultKind::kNoSpace), nullptr);
+  EXPECT_LE(find_fault(result.scenario, FaultKind::kNoSpace)->rate_ppm, 50'000u);
+}
+
 // Models a failure that needs every op of one namespace (30 of 300, spread out): one run per
 // group removes the other namespaces, where ddmin alone would need far more than the budget.
 TEST(Shrink, RemovesWholeGroupsOfOpsInOneRunEach) {
