@@ -24,7 +24,9 @@
 // before every metadata tag, so new bytes never overlap older bytes tables in a compaction.
 // References are keyed by the block's sequence, not its hash, for the same reason: a bulk put
 // of new content appends them (on a B-tree, one tail page per commit instead of a random page
-// of an ever larger reference region; on an LSM, no random keys to compact).
+// of an ever larger reference region; on an LSM, no random keys to compact). SQLite, 64 KiB
+// blocks, 256 MiB: 175 -> 172 KiB written per block (raw puts of the bytes alone: 147). Only
+// the block record stays keyed by hash: content addressing needs one hash-keyed record.
 // Format: the meta record carries kFormatVersion. A store written by an older layout (session-2
 // meta without sequences, session-3 references keyed by hash) has a meta record of another
 // size and fails open() with Corruption saying so; there is no migration.
