@@ -106,7 +106,7 @@ Status reopen_and_check(const Flags& flags, CrashModel& model) {
     if (is_ephemeral_key(key)) model.settle(key, std::nullopt);  // the cache died with it
   }
   stack->start_tiers();
-  TIERKV_RETURN_IF_ERROR(check_stack(*stack, model));
+  TIERKV_RETURN_IF_ERROR(check_stack(*stack, model, true));
   return stack->close();
 }
 
@@ -171,11 +171,12 @@ int run(const Flags& flags) {
       return 1;
     }
     rounds_done = round;
-    std::printf("round %llu/%llu: %llu tier ops, ledger at version %llu\n",
+    std::printf("round %llu/%llu: %llu tier ops, ledger at version %llu, %llu rollbacks\n",
                 static_cast<unsigned long long>(round),
                 static_cast<unsigned long long>(flags.rounds),
                 static_cast<unsigned long long>(model.next_tier_id() - 1),
-                static_cast<unsigned long long>(model.ledger_base_version()));
+                static_cast<unsigned long long>(model.ledger_base_version()),
+                static_cast<unsigned long long>(model.ledger_rollbacks()));
     std::fflush(stdout);
   }
   const double seconds = elapsed_seconds();

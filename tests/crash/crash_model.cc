@@ -141,6 +141,7 @@ Status CrashModel::apply(const std::string& line) {
       ledger_rollback_ = number;
       return Status();
     case 'E':
+      ++ledger_rollbacks_;
       settle_ledger(number, ledger_state_at(number));
       return Status();
     case 'Q': {

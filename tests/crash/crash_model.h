@@ -72,6 +72,7 @@ class CrashModel {
   // The ledger's state at version. REQUIRES: base version <= version <= last called.
   LedgerState ledger_state_at(uint64_t version) const;
   uint64_t ledger_base_version() const { return ledger_base_version_; }
+  uint64_t ledger_rollbacks() const { return ledger_rollbacks_; }  // E lines seen
 
   // Overlay puts that must be readable: acknowledged, to a tree that never expires, no drop of
   // that tree called since the put was called. (tree, index) -> content number.
@@ -112,6 +113,7 @@ class CrashModel {
   std::vector<LedgerBatch> ledger_calls_;  // version base + 1 + i
   uint64_t ledger_acked_version_ = 0;
   std::optional<uint64_t> ledger_rollback_;  // begun, not yet done
+  uint64_t ledger_rollbacks_ = 0;
 
   std::map<std::pair<std::string, uint32_t>, uint32_t> durable_puts_;
   std::map<uint64_t, PendingPut> overlay_pending_;

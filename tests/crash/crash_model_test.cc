@@ -89,6 +89,7 @@ TEST(CrashModel, AnInterruptedLedgerRollbackLeavesTheOldStateOrExactlyItsTarget)
   EXPECT_TRUE(model.check_ledger(2, {{"x0", "w2"}}).ok());
   EXPECT_TRUE(model.check_ledger(1, {{"x0", "w1"}}).ok());
   feed(model, {"E 1"});
+  EXPECT_EQ(model.ledger_rollbacks(), 1u);
   EXPECT_TRUE(model.check_ledger(1, {{"x0", "w1"}}).ok());
   EXPECT_FALSE(model.check_ledger(2, {{"x0", "w2"}}).ok());
 }

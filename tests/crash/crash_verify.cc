@@ -108,7 +108,7 @@ Status check_overlays(CrashStack& stack, const CrashModel& model) {
   return Status();
 }
 
-Status check_ledger(CrashStack& stack, CrashModel& model) {
+Status check_ledger(CrashStack& stack, CrashModel& model, bool settle) {
   VersionedStore& ledger = stack.ledger();
   Result<std::vector<KeyValue>> rows = ledger.scan(prefix_range(""), 100000);
   if (!rows.ok()) return rows.status().with_context("scan of the ledger");
@@ -123,7 +123,7 @@ Status check_ledger(CrashStack& stack, CrashModel& model) {
     return Status::corruption("ledger LtHash at version " + std::to_string(ledger.version()) +
                               " differs from the LtHash of its data");
   }
-  model.settle_ledger(ledger.version(), std::move(state));
+  if (settle) model.settle_ledger(ledger.version(), std::move(state));
   return Status();
 }
 
@@ -144,11 +144,11 @@ Status check_tiers_raw(CrashStack& stack, const CrashModel& model) {
   return Status();
 }
 
-Status check_stack(CrashStack& stack, CrashModel& model) {
+Status check_stack(CrashStack& stack, CrashModel& model, bool settle_ledger) {
   run_sync(stack.executor(), stack.tier_store().flush_backup());
   TIERKV_RETURN_IF_ERROR(check_tier_keys(stack, model));
   TIERKV_RETURN_IF_ERROR(check_overlays(stack, model));
-  return check_ledger(stack, model);
+  return check_ledger(stack, model, settle_ledger);
 }
 
 }  // namespace tierkv::crash

@@ -19,8 +19,10 @@ Status check_tiers_raw(CrashStack& stack, const CrashModel& model);
 // holds a legal value and backup equals primary for every durable key; list() of every
 // namespace pair equals the keys present and a list_page walk returns exactly them, once
 // each; the overlay store is consistent and holds every acknowledged put; the ledger holds a
-// legal version with exactly its state and an LtHash equal to its data's. Then settles model
-// to what it found (the next writer starts from exactly that).
-Status check_stack(CrashStack& stack, CrashModel& model);
+// legal version with exactly its state and an LtHash equal to its data's. Then settles model's
+// tier keys to what it found and, with settle_ledger, the ledger too (the parent does, so the
+// next writer starts from exactly that; the writer does not, keeping the ledger's history so it
+// can roll back to any version it committed).
+Status check_stack(CrashStack& stack, CrashModel& model, bool settle_ledger);
 
 }  // namespace tierkv::crash

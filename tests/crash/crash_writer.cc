@@ -28,8 +28,8 @@ class Writer {
   [[noreturn]] void run() {
     for (uint64_t epoch = 1;; ++epoch) {
       run_epoch();
-      fail_if(check_stack(stack_, model_), "check after epoch " + std::to_string(epoch));
-      if (epoch % 3 == 0) rollback_ledger();
+      fail_if(check_stack(stack_, model_, false), "check after epoch " + std::to_string(epoch));
+      if (prng_.uniform(2) == 0) rollback_ledger();
     }
   }
 
@@ -216,17 +216,21 @@ class Writer {
   }
 
   // Rolls the ledger back to a version this writer knows the state of and a kept snapshot
-  // reaches, then checks the state is exactly that version's.
+  // reaches (half the time behind the newest snapshot only: the common "undo the last few
+  // versions", which reuses the working copy's base), then checks the state is exactly it.
   void rollback_ledger() {
     VersionedStore& ledger = stack_.ledger();
     if (ledger.snapshot_versions().empty()) return;
-    const uint64_t low = std::max(ledger.snapshot_versions().front(), model_.ledger_base_version());
+    const std::vector<uint64_t>& snapshots = ledger.snapshot_versions();
+    const uint64_t oldest = prng_.uniform(2) == 0 ? snapshots.front() : snapshots.back();
+    const uint64_t low = std::max(oldest, model_.ledger_base_version());
     if (low >= ledger.version()) return;
     const uint64_t target = low + prng_.uniform(ledger.version() - low);
     emit("B " + std::to_string(target));
     fail_if(ledger.rollback(target), "ledger rollback to " + std::to_string(target));
     emit("E " + std::to_string(target));
-    fail_if(check_stack(stack_, model_), "check after ledger rollback to " + std::to_string(target));
+    fail_if(check_stack(stack_, model_, false),
+            "check after ledger rollback to " + std::to_string(target));
   }
 
   CrashStack& stack_;

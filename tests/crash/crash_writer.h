@@ -9,7 +9,7 @@
 // (crash_model.h). After each epoch (quiescent: every call answered) the writer checks the
 // whole stack against the model: every tier key's value through the TierStore, backup equal to
 // primary, list() and a page walk of every namespace pair, overlay consistency and every
-// acknowledged overlay put, the ledger's state and LtHash; every third epoch it rolls the
+// acknowledged overlay put, the ledger's state and LtHash; after half the epochs it rolls the
 // ledger back to a reachable version and checks the result. An engine error, a wrong answer
 // or a failed check is written as an "X" line and the writer exits with status 5 (an engine
 // assertion aborts it). Otherwise it runs until the parent (or a kill point) SIGKILLs it.
