@@ -45,20 +45,33 @@ def machine(load_before, load_after):
 def base_name(name):
     """The benchmark's name without Google Benchmark's option suffixes."""
     parts = [p for p in name.split("/")
-             if not re.match(r"^(iterations|min_time|real_time|repeats|threads)(:|$)", p)]
+             if not re.match(r"^(iterations|min_time|real_time|manual_time|repeats|threads)(:|$)", p)]
     return "/".join(parts)
 
 
 def load_benchmarks(path):
+    """Benchmarks by base name. With --benchmark_repetitions, the median aggregate stands for
+    the benchmark (with "repetitions" and the per-repetition real times kept beside it)."""
     try:
         data = json.load(open(path))
     except (OSError, ValueError) as error:
         sys.exit("bench_report: cannot read %s: %s" % (path, error))
-    runs = {}
+    runs, medians, samples = {}, {}, {}
     for b in data.get("benchmarks", []):
-        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+        if b.get("error_occurred"):
             continue
-        runs[base_name(b["name"])] = b
+        name = base_name(b.get("run_name", b["name"]))
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = b
+            continue
+        runs[name] = b
+        samples.setdefault(name, []).append(b["real_time"])
+    for name, b in medians.items():
+        b = dict(b)
+        b["repetitions"] = len(samples.get(name, []))
+        b["real_time_samples"] = samples.get(name, [])
+        runs[name] = b
     return data.get("context", {}), runs
 
 
@@ -111,17 +124,17 @@ def backend_figures(runs):
                               round(runs[k]["items_per_second"]), "ops/s"))
     if not out:
         out.append(not_measured("backend ops/s", "no BM_Backend*/<backend> in this run"))
-    pairs = (("BM_NativeLevelDbSyncPut", "BM_BackendSyncPut/leveldb", "LevelDB sync put"),
-             ("BM_NativeLevelDbGet", "BM_BackendGet/leveldb", "LevelDB get"),
-             ("BM_NativeSqliteSyncPut", "BM_BackendSyncPut/sqlite", "SQLite sync put"))
-    for native, bridged, label in pairs:
-        name = "Env bridge overhead, %s (tierkv / native time per op)" % label
-        if native in runs and bridged in runs:
-            out.append(figure(name, round(per_op_ns(runs[bridged]) / per_op_ns(runs[native]), 2),
-                              "x", target="<= 1.05x (issue 4)"))
-        else:
-            out.append(not_measured(name, "needs both %s and %s" % (native, bridged),
-                                    "<= 1.05x (issue 4)"))
+    # bridge_bench: the same library on its own Env/VFS ("native") and on tierkv's ("bridge").
+    for lib, label in (("LevelDb", "LevelDB"), ("Sqlite", "SQLite")):
+        for op, op_label in (("SyncPut", "sync put"), ("Get", "get"), ("Scan100", "100-row scan")):
+            native, bridged = "BM_%s%s/native" % (lib, op), "BM_%s%s/bridge" % (lib, op)
+            name = "Env bridge overhead, %s %s (tierkv / native time per op)" % (label, op_label)
+            if native in runs and bridged in runs:
+                out.append(figure(name, round(per_op_ns(runs[bridged]) / per_op_ns(runs[native]), 2),
+                                  "x", target="<= 1.05x (issue 4)"))
+            else:
+                out.append(not_measured(name, "needs both %s and %s" % (native, bridged),
+                                        "<= 1.05x (issue 4)"))
     return out
 
 
@@ -133,21 +146,39 @@ def tier_figures(runs):
     if not tier:
         return [not_measured("TierStore overhead vs bare backend",
                              "no *Tier* benchmark in this build (tests/bench/tier_bench.cc)",
-                             "<= 1.2x with backup, <= 1.05x without (issue 5)")]
+                             "<= 1.2x with backup, <= 1.05x without (issue 9)")]
     for k in sorted(tier):
         b = tier[k]
-        counters = {c: b[c] for c in b if re.search(r"overhead|ratio", c)}
+        counters = {c: b[c] for c in ("write_us", "read_us", "cpu_us") if c in b}
         note = ", ".join("%s %.3g" % (c, v) for c, v in sorted(counters.items()))
-        out.append(figure("%s" % k, round(per_op_ns(b) / 1e3, 2), "µs/op", note))
+        out.append(figure("%s (whole run: writes then reads)" % k, round(b["real_time"], 1),
+                          b.get("time_unit", "ns"), note))
     for k in sorted(runs):
         if "Bare" not in k.split("/")[0]:
             continue
         suffix = k.split("/", 1)[1] if "/" in k else ""
         for t in sorted(tier):
-            if (t.split("/", 1)[1] if "/" in t else "") == suffix and t != k:
-                out.append(figure("TierStore overhead %s vs %s" % (t, k),
-                                  round(per_op_ns(tier[t]) / per_op_ns(runs[k]), 2), "x",
-                                  target="<= 1.2x with backup, <= 1.05x without (issue 5)"))
+            if (t.split("/", 1)[1] if "/" in t else "") != suffix or t == k:
+                continue
+            target = "<= 1.2x (issue 9)" if "WithBackup" in t else \
+                "<= 1.05x (issue 9)" if "NoBackup" in t else ""
+            if "synced:0" in k:
+                target = "none (unsynced diagnostic)"
+            spread = ""
+            if runs[k].get("real_time_samples") and tier[t].get("real_time_samples"):
+                spread = "%d repetitions each (medians); %s %.3g-%.3g, %s %.3g-%.3g %s" % (
+                    min(runs[k]["repetitions"], tier[t]["repetitions"]),
+                    t.split("/")[0], min(tier[t]["real_time_samples"]),
+                    max(tier[t]["real_time_samples"]), k.split("/")[0],
+                    min(runs[k]["real_time_samples"]), max(runs[k]["real_time_samples"]),
+                    runs[k].get("time_unit", ""))
+            out.append(figure("TierStore overhead %s vs %s (wall time)" % (t, k),
+                              round(per_op_ns(tier[t]) / per_op_ns(runs[k]), 2), "x",
+                              spread, target))
+            if runs[k].get("cpu_us") and tier[t].get("cpu_us"):
+                out.append(figure("TierStore CPU per op %s vs %s" % (t, k),
+                                  round(tier[t]["cpu_us"] / runs[k]["cpu_us"], 2), "x",
+                                  "cpu_us %.1f vs %.1f" % (tier[t]["cpu_us"], runs[k]["cpu_us"])))
     return out
 
 
@@ -192,8 +223,35 @@ def sim_figures(runs):
     return out
 
 
+def sigkill_figures(text):
+    """The SIGKILL baseline table scripts/canary --sigkill-baseline prints, one figure per row."""
+    out = []
+    lines = text.splitlines()
+    header = [i for i, line in enumerate(lines)
+              if line.startswith("time to detect, simulator vs SIGKILL baseline")]
+    if not header:
+        return out
+    limit = re.search(r"limit (\d+) s", lines[header[0]])
+    for line in lines[header[0] + 2:]:
+        m = re.match(r"^\s+(\S+)\s+(\S+) s\s+(.+?)\s+(\S+)$", line)
+        if not m:
+            break
+        canary, sim, kill, ratio = m.groups()
+        note = "simulator %s s; SIGKILL baseline %s" % (sim, kill.strip())
+        value = None
+        if ratio.rstrip("x").lstrip(">").replace(".", "", 1).isdigit():
+            value = ratio
+        out.append(figure("SIGKILL baseline / simulator time to detect, %s" % canary, value, "",
+                          note, ">= 100x (issue 9)" + (", limit %s s" % limit.group(1)
+                                                       if limit else "")))
+    return out
+
+
 def canary_figures(log_path, time_limit):
     text = open(log_path).read() if os.path.exists(log_path) else ""
+    logged_limit = re.search(r"time limit (\d+)s per canary", text)
+    if logged_limit:
+        time_limit = int(logged_limit.group(1))
     rows = []
     for line in text.splitlines():
         m = re.match(r"^(\S+)\s+(detected|SURVIVED)\s+(\S+)\s+(\S+)\s+(\S+)\s*(.*)$", line)
@@ -217,7 +275,7 @@ def canary_figures(log_path, time_limit):
     if times:
         out.append(figure("canary time to detect, median over %d detected" % len(times),
                           round(statistics.median(times), 2), "s"))
-    return out, rows, text
+    return out + sigkill_figures(text), rows, text
 
 
 def markdown(report):
@@ -233,7 +291,11 @@ def markdown(report):
               "- memory: %s GiB, kernel %s" % (m["memory_gib"], m["kernel"]),
               "- load before: `%s`" % m["load_before"],
               "- load after: `%s`" % m["load_after"],
-              "- benchmark library: %s" % report["bench_context"].get("library_build_type", "?"),
+              "- tierkv build: RelWithDebInfo (-O2, assertions on); Google Benchmark library "
+              "build: %s (the library's own, not tierkv's)"
+              % report["bench_context"].get("library_build_type", "?"),
+              "- machine shared while measuring: see the load averages above (2 cores; a load "
+              "above 2 means other work competed for them)",
               ""]
     for section, figures in report["figures"].items():
         lines += ["## %s" % section, "", "| figure | value | target | note |", "|---|---:|---|---|"]
@@ -270,7 +332,7 @@ def main():
         "figures": {
             "WAL (issue 3)": wal_figures(runs),
             "Backends and the Env bridge (issue 4)": backend_figures(runs),
-            "TierStore (issue 5)": tier_figures(runs),
+            "TierStore (issues 5, 9)": tier_figures(runs),
             "Overlays (issue 6)": overlay_figures(runs),
             "Simulator (issue 7)": sim_figures(runs),
             "Canary time-to-detect (issue 9)": canaries,

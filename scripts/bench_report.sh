@@ -14,6 +14,9 @@
 #   --canaries "P..."     canary patches to time (default: every scenarios/canaries/*.patch;
 #                         "none" skips the canary step)
 #   --canary-time-limit S seconds per canary before it counts as surviving (default 60)
+#   --canary-log FILE     do not run scripts/canary: take its figures (and, if it was run with
+#                         --sigkill-baseline, the SIGKILL baseline table) from FILE, the output
+#                         of an earlier `scripts/canary` run on this revision
 #   --filter REGEX        only benchmarks matching REGEX (Google Benchmark --benchmark_filter)
 #   --jobs J              build parallelism and sweep workers (default 2)
 # The machine should be otherwise idle: the report records `uptime` before and after the run.
@@ -26,6 +29,7 @@ out_dir="$root/reports/bench"
 quick=0
 canaries=""
 canary_time_limit=60
+canary_log_in=""
 filter=""
 jobs=2
 
@@ -38,15 +42,17 @@ while [[ $# -gt 0 ]]; do
     --canaries) [[ $# -ge 2 ]] || die_usage "--canaries needs patch files or none"; canaries="$2"; shift 2 ;;
     --canary-time-limit) [[ $# -ge 2 ]] || die_usage "--canary-time-limit needs seconds"
       canary_time_limit="$2"; shift 2 ;;
+    --canary-log) [[ $# -ge 2 ]] || die_usage "--canary-log needs a file"; canary_log_in="$2"; shift 2 ;;
     --filter) [[ $# -ge 2 ]] || die_usage "--filter needs a regex"; filter="$2"; shift 2 ;;
     --jobs) [[ $# -ge 2 ]] || die_usage "--jobs needs a count"; jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die_usage "unknown argument $1 (see --help)" ;;
   esac
 done
 [[ "$canary_time_limit" =~ ^[0-9]+$ && "$canary_time_limit" -gt 0 ]] ||
   die_usage "--canary-time-limit must be a positive integer, got '$canary_time_limit'"
 [[ "$jobs" =~ ^[0-9]+$ && "$jobs" -gt 0 ]] || die_usage "--jobs must be a positive integer"
+[[ -z "$canary_log_in" || -f "$canary_log_in" ]] || die_usage "no such canary log: $canary_log_in"
 
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
 host="$(hostname -s 2>/dev/null || echo host)"
@@ -78,12 +84,15 @@ echo "bench_report: running tierkv-bench ${bench_args[*]}" >&2
 
 canary_log="$work/canary.log"
 : >"$canary_log"
-if [[ "$canaries" != none ]]; then
-  canary_args=(--time-limit "$canary_time_limit" --jobs "$jobs")
+if [[ -n "$canary_log_in" ]]; then
+  cp "$canary_log_in" "$canary_log"
+elif [[ "$canaries" != none ]]; then
+  # Its own scratch tree and build, so a canary run elsewhere (build/canary) is not disturbed.
+  canary_args=(--time-limit "$canary_time_limit" --jobs "$jobs" --scratch "$build/canary")
   # shellcheck disable=SC2206  # a list of patch files on purpose
   patch_list=($canaries)
   if [[ "$quick" -eq 1 ]]; then
-    canary_args=(--time-limit 20 --jobs "$jobs" --no-baseline)
+    canary_args=(--time-limit 20 --jobs "$jobs" --no-baseline --scratch "$build/canary")
     [[ ${#patch_list[@]} -gt 0 ]] || patch_list=("$root/scenarios/canaries/wal_ack_before_fsync.patch")
   fi
   echo "bench_report: timing canaries (scripts/canary ${canary_args[*]})" >&2
