@@ -6,14 +6,14 @@
 //   - Passes, in order, each kept only when it still fails: ddmin (Zeller's delta debugging)
 //     over the fault list; restart-time faults (torn_writes, lost_dir_entry, ephemeral_loss)
 //     pinned to strike at every restart; io_error/no_space rates raised (x4, x16 or x64, at
-//     most 5%) so a strike the failure needed recurs wherever the run goes; the shortest failing prefix of the ops (binary
-//     search); whole groups of ops (one kind, one client, one namespace pair) at once; ddmin
-//     over the op list, where a candidate that no
-//     longer fails is retried with its crash points scaled to its length; fewer clients (ops
-//     remapped onto the clients left); simpler worlds (backup, ephemeral, overlays, hybrid,
-//     async backup, hot keys off); then up to 4 rounds of (each crash point pulled as early as
-//     still fails, by binary search; shortest prefix; groups; ddmin over ops) while they make
-//     progress.
+//     most 5%) so a strike the failure needed recurs wherever the run goes; the shortest
+//     failing prefix of the ops (binary search); whole groups of ops (one kind, one client,
+//     one namespace pair) at once; fewer clients (ops remapped onto the clients left);
+//     simpler worlds (backup, ephemeral, overlays, hybrid, async backup, hot keys off); ddmin
+//     over the op list, where a candidate that no longer fails is retried with its crash
+//     points scaled to its length; then up to 4 rounds of (each crash point pulled as early
+//     as still fails, by binary search; shortest prefix; groups; ddmin over ops) while they
+//     make progress.
 //   - Works best with FaultDecisions::kSite scenarios (format_version 2): there a removed op
 //     does not move the rate faults that struck elsewhere.
 //   - Bounded: at most max_runs candidate runs; on reaching it, returns the smallest failing
