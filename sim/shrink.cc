@@ -97,15 +97,16 @@ class Shrinker {
 
   // A rare io_error/no_space strike that the failure needed (e.g. the restart after it) moves
   // or vanishes when ops go; a higher rate strikes again soon wherever the run goes. Tries
-  // x4, x16, x64 (at most kRaisedRatePpmMax) and keeps the first that still fails.
+  // x64, x16, x4 (at most kRaisedRatePpmMax), the most robust first, and keeps the first that
+  // still fails.
   void raise_env_rates() {
     for (size_t i = 0; i < best_.faults.size(); ++i) {
       const FaultKind kind = best_.faults[i].kind;
       if (kind != FaultKind::kIoError && kind != FaultKind::kNoSpace) continue;
       const uint64_t rate = best_.faults[i].rate_ppm;
-      for (uint64_t factor : {4, 16, 64}) {
+      for (uint64_t factor : {64, 16, 4}) {
         const uint64_t raised = std::min<uint64_t>(rate * factor, kRaisedRatePpmMax);
-        if (raised <= rate) break;
+        if (raised <= rate) continue;
         Scenario candidate = best_;
         candidate.faults[i].rate_ppm = static_cast<uint32_t>(raised);
         if (try_candidate(candidate)) break;

@@ -5,7 +5,7 @@
 //     its violations include `invariant`; the result therefore always reproduces it.
 //   - Passes, in order, each kept only when it still fails: ddmin (Zeller's delta debugging)
 //     over the fault list; restart-time faults (torn_writes, lost_dir_entry, ephemeral_loss)
-//     pinned to strike at every restart; io_error/no_space rates raised (x4, x16 or x64, at
+//     pinned to strike at every restart; io_error/no_space rates raised (x64, x16 or x4, at
 //     most 5%) so a strike the failure needed recurs wherever the run goes; the shortest
 //     failing prefix of the ops (binary search); whole groups of ops (one kind, one client,
 //     one namespace pair) at once; fewer clients (ops remapped onto the clients left);
