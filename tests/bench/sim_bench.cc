@@ -21,6 +21,15 @@
 //   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIERKV_BUILD_BENCH=ON
 //   cmake --build build/bench --target tierkv-bench
 //   build/bench/tests/tierkv-bench --benchmark_filter='Sim'
+//
+// On a shared, loaded machine the CPU-time rates above swing by +-20%. To compare two builds,
+// count instructions per seed instead (deterministic: each iteration is one seed, 1, 2, 3...,
+// and every benchmark restart begins again at seed 1, so dump k of both builds is one seed):
+//   f='tierkv::sim::run_scenario(tierkv::sim::Scenario const&)'
+//   valgrind --tool=callgrind --callgrind-out-file=cg.out --toggle-collect="$f"
+//     --dump-after="$f" build/bench/tests/tierkv-bench --benchmark_filter=BM_SimMemory
+//   (one command line)
+//   grep -m1 '^summary:' cg.out.*    (instructions of each run, in run order)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
