@@ -253,7 +253,7 @@ Status CrashModel::check_ledger(uint64_t version, const LedgerState& state) cons
     if (compare_ledger(version, ledger_state_at(version), state).ok()) return Status();
   }
   if (version < low || version > ledger_version_called()) {
-    return Status::corruption("ledger reopened at version " + std::to_string(version) +
+    return Status::corruption("ledger at version " + std::to_string(version) +
                               ", outside [" + std::to_string(low) + ", " +
                               std::to_string(ledger_version_called()) + "] (acknowledged..called)");
   }
