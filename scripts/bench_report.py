@@ -297,6 +297,8 @@ def markdown(report):
               "- machine shared while measuring: see the load averages above (2 cores; a load "
               "above 2 means other work competed for them)",
               ""]
+    if report.get("notes"):
+        lines += ["## Notes", ""] + ["- %s" % note for note in report["notes"]] + [""]
     for section, figures in report["figures"].items():
         lines += ["## %s" % section, "", "| figure | value | target | note |", "|---|---:|---|---|"]
         for f in figures:
@@ -315,20 +317,44 @@ def markdown(report):
 
 def main():
     p = argparse.ArgumentParser()
-    for flag in ("--bench-json", "--canary-log", "--load-before", "--load-after", "--out",
-                 "--revision"):
+    # --bench-json may repeat: a later file's benchmarks replace an earlier one's of the same
+    # name (e.g. a repeated, interleaved run of the noisy TierStore benchmarks).
+    p.add_argument("--bench-json", action="append", default=[])
+    p.add_argument("--from-report", help="re-render a report JSON this script wrote (its "
+                   "benchmarks, machine and date), e.g. with a newer canary log")
+    p.add_argument("--note", action="append", default=[], help="a line for the Notes section")
+    for flag in ("--canary-log", "--out", "--revision"):
         p.add_argument(flag, required=True)
+    p.add_argument("--load-before")
+    p.add_argument("--load-after")
     p.add_argument("--quick", type=int, default=0)
     p.add_argument("--canary-time-limit", type=int, default=60)
     a = p.parse_args()
-    context, runs = load_benchmarks(a.bench_json)
+    if a.from_report:
+        previous = json.load(open(a.from_report))
+        context, runs = previous["bench_context"], dict(previous["benchmarks"])
+        host_machine, date = previous["machine"], previous["date"]
+        notes = previous.get("notes", [])
+    else:
+        if not (a.load_before and a.load_after and a.bench_json):
+            sys.exit("bench_report: --bench-json, --load-before and --load-after are required "
+                     "without --from-report")
+        context, runs = {}, {}
+        host_machine = machine(a.load_before, a.load_after)
+        date = os.path.basename(a.out).split("-" + platform.node().split(".")[0])[0]
+        notes = []
+    for path in a.bench_json:
+        more_context, more = load_benchmarks(path)
+        context = context or more_context
+        runs.update(more)
     canaries, canary_rows, canary_text = canary_figures(a.canary_log, a.canary_time_limit)
     report = {
-        "date": os.path.basename(a.out).split("-" + platform.node().split(".")[0])[0],
+        "date": date,
         "revision": a.revision,
         "quick": bool(a.quick),
-        "machine": machine(a.load_before, a.load_after),
+        "machine": host_machine,
         "bench_context": context,
+        "notes": notes + a.note,
         "figures": {
             "WAL (issue 3)": wal_figures(runs),
             "Backends and the Env bridge (issue 4)": backend_figures(runs),
