@@ -8,13 +8,13 @@
 #include <memory>
 #include <string>
 
-#include "engine/io/env.h"
+#include "engine/io/forwarding_env.h"
 
 namespace tierkv::testing {
 
-class FailingEnv final : public Env {
+class FailingEnv final : public ForwardingEnv {
  public:
-  explicit FailingEnv(Env* base) : base_(base) {}
+  explicit FailingEnv(Env* base) : ForwardingEnv(base) {}
 
   // The write_number-th write from now (1 = the next one) and all later ones fail.
   void arm(uint64_t write_number) {
@@ -35,70 +35,42 @@ class FailingEnv final : public Env {
     return Status::io_error("injected write failure on " + path);
   }
 
-  Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
-  Status rename(const std::string& from, const std::string& to) override {
-    return base_->rename(from, to);
-  }
-  Status link(const std::string& from, const std::string& to) override {
-    return base_->link(from, to);
-  }
-  Status remove_file(const std::string& path) override { return base_->remove_file(path); }
-  Status create_dir(const std::string& path) override { return base_->create_dir(path); }
-  Status remove_dir(const std::string& path) override { return base_->remove_dir(path); }
-  Result<std::vector<std::string>> list_dir(const std::string& path) override {
-    return base_->list_dir(path);
-  }
-  Status sync_dir(const std::string& path) override { return base_->sync_dir(path); }
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override {
-    return base_->lock_file(path);
-  }
-  bool file_exists(const std::string& path) override { return base_->file_exists(path); }
-  bool dir_exists(const std::string& path) override { return base_->dir_exists(path); }
-  Result<uint64_t> file_size(const std::string& path) override { return base_->file_size(path); }
   Result<std::unique_ptr<ReadOnlyMapping>> map_read_only(const std::string& path) override {
     ++map_calls_;
-    return base_->map_read_only(path);
+    return ForwardingEnv::map_read_only(path);
   }
   // How many map_read_only calls reached this Env (mapped or refused).
   uint64_t map_calls() const { return map_calls_; }
 
+ protected:
+  std::unique_ptr<File> wrap_file(std::unique_ptr<File> file) override;
+
  private:
-  Env* base_;
   bool armed_ = false;
   uint64_t writes_until_failure_ = 0;
   uint64_t failed_writes_ = 0;
   uint64_t map_calls_ = 0;
 };
 
-class FailingFile final : public File {
+class FailingFile final : public ForwardingFile {
  public:
-  FailingFile(FailingEnv* env, std::unique_ptr<File> base) : env_(env), base_(std::move(base)) {}
+  FailingFile(FailingEnv* env, std::unique_ptr<File> base)
+      : ForwardingFile(std::move(base)), env_(env) {}
   Status append(std::string_view data) override {
-    TIERKV_RETURN_IF_ERROR(env_->before_write(base_->path()));
-    return base_->append(data);
+    TIERKV_RETURN_IF_ERROR(env_->before_write(path()));
+    return ForwardingFile::append(data);
   }
   Status write_at(uint64_t offset, std::string_view data) override {
-    TIERKV_RETURN_IF_ERROR(env_->before_write(base_->path()));
-    return base_->write_at(offset, data);
+    TIERKV_RETURN_IF_ERROR(env_->before_write(path()));
+    return ForwardingFile::write_at(offset, data);
   }
-  Result<size_t> read_at(uint64_t offset, size_t n, char* scratch) override {
-    return base_->read_at(offset, n, scratch);
-  }
-  Status sync() override { return base_->sync(); }
-  Status truncate(uint64_t size_bytes) override { return base_->truncate(size_bytes); }
-  Result<uint64_t> size() override { return base_->size(); }
-  Status close() override { return base_->close(); }
-  const std::string& path() const override { return base_->path(); }
 
  private:
   FailingEnv* env_;
-  std::unique_ptr<File> base_;
 };
 
-inline Result<std::unique_ptr<File>> FailingEnv::open_file(const std::string& path,
-                                                           OpenMode mode) {
-  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->open_file(path, mode));
-  return std::unique_ptr<File>(new FailingFile(this, std::move(file)));
+inline std::unique_ptr<File> FailingEnv::wrap_file(std::unique_ptr<File> file) {
+  return std::make_unique<FailingFile>(this, std::move(file));
 }
 
 }  // namespace tierkv::testing

@@ -21,13 +21,13 @@
 #include <memory>
 #include <string>
 
-#include "engine/io/env.h"
+#include "engine/io/forwarding_env.h"
 
 namespace tierkv::crash {
 
-class KillPointEnv final : public Env {
+class KillPointEnv final : public ForwardingEnv {
  public:
-  explicit KillPointEnv(Env* base) : base_(base) {}
+  explicit KillPointEnv(Env* base) : ForwardingEnv(base) {}
 
   // From now on every kill point dies with probability 1 / odds. REQUIRES: odds > 0.
   void arm(uint64_t seed, uint64_t odds) {
@@ -49,43 +49,31 @@ class KillPointEnv final : public Env {
     for (;;) pause();
   }
 
-  Result<std::unique_ptr<File>> open_file(const std::string& path, OpenMode mode) override;
   Status rename(const std::string& from, const std::string& to) override {
     maybe_die();
-    return base_->rename(from, to);
+    return ForwardingEnv::rename(from, to);
   }
   Status link(const std::string& from, const std::string& to) override {
     maybe_die();
-    return base_->link(from, to);
+    return ForwardingEnv::link(from, to);
   }
   Status remove_file(const std::string& path) override {
     maybe_die();
-    return base_->remove_file(path);
+    return ForwardingEnv::remove_file(path);
   }
   Status create_dir(const std::string& path) override {
     maybe_die();
-    return base_->create_dir(path);
-  }
-  Status remove_dir(const std::string& path) override { return base_->remove_dir(path); }
-  Result<std::vector<std::string>> list_dir(const std::string& path) override {
-    return base_->list_dir(path);
+    return ForwardingEnv::create_dir(path);
   }
   Status sync_dir(const std::string& path) override {
     maybe_die();
-    return base_->sync_dir(path);
-  }
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override {
-    return base_->lock_file(path);
-  }
-  bool file_exists(const std::string& path) override { return base_->file_exists(path); }
-  bool dir_exists(const std::string& path) override { return base_->dir_exists(path); }
-  Result<uint64_t> file_size(const std::string& path) override { return base_->file_size(path); }
-  Result<std::unique_ptr<ReadOnlyMapping>> map_read_only(const std::string& path) override {
-    return base_->map_read_only(path);
+    return ForwardingEnv::sync_dir(path);
   }
 
+ protected:
+  std::unique_ptr<File> wrap_file(std::unique_ptr<File> file) override;
+
  private:
-  Env* base_;
   uint64_t seed_ = 0;
   std::atomic<uint64_t> odds_{0};
   std::atomic<uint64_t> counter_{0};
@@ -98,53 +86,45 @@ class KillPointEnv final : public Env {
   }
 };
 
-class KillPointFile final : public File {
+class KillPointFile final : public ForwardingFile {
  public:
   KillPointFile(KillPointEnv* env, std::unique_ptr<File> base)
-      : env_(env), base_(std::move(base)) {}
+      : ForwardingFile(std::move(base)), env_(env) {}
   Status append(std::string_view data) override {
     if (env_->pick()) {
-      if (data.size() > 1 && env_->pick_torn()) (void)base_->append(data.substr(0, data.size() / 2));
+      if (data.size() > 1 && env_->pick_torn()) (void)base().append(data.substr(0, data.size() / 2));
       KillPointEnv::die();
     }
-    return base_->append(data);
+    return ForwardingFile::append(data);
   }
   Status write_at(uint64_t offset, std::string_view data) override {
     if (env_->pick()) {
       if (data.size() > 1 && env_->pick_torn()) {
-        (void)base_->write_at(offset, data.substr(0, data.size() / 2));
+        (void)base().write_at(offset, data.substr(0, data.size() / 2));
       }
       KillPointEnv::die();
     }
-    return base_->write_at(offset, data);
-  }
-  Result<size_t> read_at(uint64_t offset, size_t n, char* scratch) override {
-    return base_->read_at(offset, n, scratch);
+    return ForwardingFile::write_at(offset, data);
   }
   Status sync() override {
     env_->maybe_die();
-    return base_->sync();
+    return ForwardingFile::sync();
   }
   Status truncate(uint64_t size_bytes) override {
     env_->maybe_die();
-    return base_->truncate(size_bytes);
+    return ForwardingFile::truncate(size_bytes);
   }
-  Result<uint64_t> size() override { return base_->size(); }
   Status close() override {
     env_->maybe_die();
-    return base_->close();
+    return ForwardingFile::close();
   }
-  const std::string& path() const override { return base_->path(); }
 
  private:
   KillPointEnv* env_;
-  std::unique_ptr<File> base_;
 };
 
-inline Result<std::unique_ptr<File>> KillPointEnv::open_file(const std::string& path,
-                                                             OpenMode mode) {
-  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->open_file(path, mode));
-  return std::unique_ptr<File>(new KillPointFile(this, std::move(file)));
+inline std::unique_ptr<File> KillPointEnv::wrap_file(std::unique_ptr<File> file) {
+  return std::make_unique<KillPointFile>(this, std::move(file));
 }
 
 }  // namespace tierkv::crash
