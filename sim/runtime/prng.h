@@ -48,14 +48,17 @@ class Prng {
   // draw in one subsystem does not shift every other subsystem's choices.
   Prng fork() { return Prng(next_u64()); }
 
- private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  // splitmix64: advances *x by the golden-ratio increment and returns a mix of it. Also a
+  // stateless hash of a counter for code that may not hold a Prng (e.g. one shared by threads).
   static uint64_t splitmix64(uint64_t* x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
   }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t state_[4];
 };
 

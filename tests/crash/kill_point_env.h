@@ -22,6 +22,7 @@
 #include <string>
 
 #include "engine/io/forwarding_env.h"
+#include "sim/runtime/prng.h"
 
 namespace tierkv::crash {
 
@@ -79,10 +80,8 @@ class KillPointEnv final : public ForwardingEnv {
   std::atomic<uint64_t> counter_{0};
 
   uint64_t next_random() {  // splitmix64 of (seed, call number)
-    uint64_t z = seed_ + 0x9E3779B97F4A7C15ull * (counter_.fetch_add(1) + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    uint64_t x = seed_ + 0x9e3779b97f4a7c15ull * counter_.fetch_add(1);
+    return sim::Prng::splitmix64(&x);
   }
 };
 
