@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
-  libboost-dev libleveldb-dev liblmdb-dev libsqlite3-dev libssl-dev
+  libboost-dev libleveldb-dev libsnappy-dev liblmdb-dev libsqlite3-dev libssl-dev
   libgtest-dev librapidcheck-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   chromium  # headless browser for the HTML report test (tests/reports)
