@@ -67,8 +67,7 @@ Status SqliteBackend::init(const SqliteTuning& tuning) {
   const std::string autocheckpoint =
       "PRAGMA wal_autocheckpoint=" + std::to_string(tuning.wal_autocheckpoint_pages);
   TIERKV_RETURN_IF_ERROR(exec(autocheckpoint.c_str()));
-  TIERKV_RETURN_IF_ERROR(
-      exec("CREATE TABLE IF NOT EXISTS kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID"));
+  TIERKV_RETURN_IF_ERROR(init_schema());
   // journal_mode=WAL answers with the mode it got; check that it is really WAL.
   sqlite3_stmt* mode = nullptr;
   rc = sqlite3_prepare_v2(db_, "PRAGMA journal_mode", -1, &mode, nullptr);
@@ -82,7 +81,10 @@ Status SqliteBackend::init(const SqliteTuning& tuning) {
     const char* sql;
   } statements[] = {
       {&get_stmt_, "SELECT value FROM kv WHERE key = ?1"},
-      {&put_stmt_, "INSERT OR REPLACE INTO kv(key, value) VALUES(?1, ?2)"},
+      // An existing key keeps its row (and rowid): only the value changes, the key index not.
+      {&put_stmt_,
+       "INSERT INTO kv(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = "
+       "excluded.value"},
       {&delete_stmt_, "DELETE FROM kv WHERE key = ?1"},
       {&scan_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
       {&scan_open_end_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?3"},
@@ -92,6 +94,51 @@ Status SqliteBackend::init(const SqliteTuning& tuning) {
     if (rc != SQLITE_OK) return error(std::string("prepare ") + sql, rc);
   }
   return Status();
+}
+
+Status SqliteBackend::init_schema() {
+  const std::string path = join_path(options_.dir, kSqliteDbName);
+  TIERKV_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status status = [&]() -> Status {
+    int64_t version = 0;
+    int64_t tables = 0;
+    TIERKV_RETURN_IF_ERROR(query_int("PRAGMA user_version", &version));
+    TIERKV_RETURN_IF_ERROR(
+        query_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'kv'", &tables));
+    const bool has_kv = tables > 0;
+    if (version == kSqliteFormatVersion) {
+      if (!has_kv) return Status::corruption("sqlite " + path + ": table kv is missing");
+      return Status();
+    }
+    if (version == 0 && has_kv) {
+      return Status::not_supported(
+          "sqlite " + path +
+          ": written by an older tierkv SQLite layout (format 1: kv WITHOUT ROWID); this build "
+          "reads format " + std::to_string(kSqliteFormatVersion) + " and does not migrate");
+    }
+    if (version != 0) {
+      return Status::not_supported("sqlite " + path + ": tierkv SQLite format " +
+                                   std::to_string(version) + " is not the format this build reads (" +
+                                   std::to_string(kSqliteFormatVersion) + ")");
+    }
+    // A new database: the table and its format in one transaction.
+    TIERKV_RETURN_IF_ERROR(exec(kSqliteSchemaSql));
+    const std::string set_version = "PRAGMA user_version=" + std::to_string(kSqliteFormatVersion);
+    return exec(set_version.c_str());
+  }();
+  if (status.ok()) return exec("COMMIT");
+  if (sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+  return status;
+}
+
+Status SqliteBackend::query_int(const char* sql, int64_t* out) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return error(std::string("prepare ") + sql, rc);
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW) *out = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return rc == SQLITE_ROW ? Status() : error(sql, rc);
 }
 
 Status SqliteBackend::check_open() const {

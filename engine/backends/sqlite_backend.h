@@ -1,9 +1,16 @@
 // SqliteBackend: SQLite 3 behind the Backend interface, on tierkv's Env through SqliteVfs
 // (PosixEnv in production, SimEnv in the simulator).
 //
-// Layout: <dir>/kv.db (+ kv.db-wal while open) holding one table
-//   kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID
-// and <dir>/LOCK, an Env lock held while open (a second open of the same dir is Busy).
+// Layout: <dir>/kv.db (+ kv.db-wal while open) holding one rowid table (kSqliteSchemaSql)
+//   kv(key BLOB PRIMARY KEY, value BLOB)
+// whose key is found through its own index (keys only), PRAGMA user_version =
+// kSqliteFormatVersion, and <dir>/LOCK, an Env lock held while open (a second open of the same
+// dir is Busy). Format 2: values sit in the rowid table, outside the key b-tree, so a lookup
+// compares keys only. (Format 1, a WITHOUT ROWID table, kept each row in its key b-tree: every
+// comparison against a row with a large value read the whole value from its overflow pages,
+// e.g. 64 KiB per step of the descent for 64 KiB blocks.) A format-1 file, or another
+// user_version, fails open with NotSupported naming the format; there is no migration.
+// Puts are upserts: an existing key keeps its row and its index entry, only the value changes.
 // Connection: PRAGMA locking_mode=EXCLUSIVE (first, so WAL needs no shared memory),
 // journal_mode=WAL, synchronous=FULL when options.sync (else OFF), temp_store=MEMORY.
 //
@@ -18,6 +25,7 @@
 // Thread-safety: one thread at a time (Backend's rule).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,6 +40,9 @@ class SqliteVfs;
 class FileLock;
 
 inline constexpr char kSqliteDbName[] = "kv.db";
+// PRAGMA user_version of a tierkv SQLite database; see Layout above.
+inline constexpr int64_t kSqliteFormatVersion = 2;
+inline constexpr char kSqliteSchemaSql[] = "CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB)";
 
 struct SqliteTuning {
   // Pages in the WAL before SQLite checkpoints it into kv.db (small values: frequent
@@ -60,6 +71,10 @@ class SqliteBackend final : public Backend {
   Status check_open() const;
   Status error(const std::string& what, int rc) const;
   Status exec(const char* sql);
+  // Creates the table in a new database, or checks the format of an existing one.
+  Status init_schema();
+  // The first column of the first row of sql.
+  Status query_int(const char* sql, int64_t* out);
   Status apply(const BatchOp& op);
   Status apply_batch(const WriteBatch& batch);
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "engine/backends/leveldb_env_bridge.h"
+#include "engine/backends/sqlite_backend.h"
 #include "engine/backends/sqlite_vfs.h"
 #include "sim/runtime/prng.h"
 #include "tests/bench/backend_bench_util.h"
@@ -161,7 +162,7 @@ class SqliteUnderTest {
     }
     for (const char* sql : {"PRAGMA locking_mode=EXCLUSIVE", "PRAGMA journal_mode=WAL",
                             "PRAGMA synchronous=FULL", "PRAGMA temp_store=MEMORY",
-                            "CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID"}) {
+                            kSqliteSchemaSql}) {
       if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) std::abort();
     }
     prepare(&put_, "INSERT OR REPLACE INTO kv(key, value) VALUES(?1, ?2)");
