@@ -30,7 +30,8 @@ Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
                                    std::optional<std::string> value, bool lazy) {
   KvStore* backup = s->tiers.backup;
   if (backup == nullptr || s->async_backup()) {
-    Status primary = co_await tier_detail::apply_to(s->tiers.primary, key, value, lazy);
+    Status primary =
+        co_await tier_detail::apply_to(s->tiers.primary, key, std::move(value), lazy);
     if (!primary.ok()) {
       ++s->metrics.primary_failures;
       co_return primary.with_context("primary");
