@@ -147,7 +147,11 @@ int shrink_command(const ShrinkCommand& c, const SimDriver& driver, std::ostream
   out << "shrink: invariant '" << invariant << "': ops " << scenario->ops.size() << " -> "
       << result.scenario.ops.size() << ", faults " << scenario->faults.size() << " -> "
       << result.scenario.faults.size() << ", clients " << scenario->clients << " -> "
-      << result.scenario.clients << " (" << result.runs << " runs"
+      << result.scenario.clients
+      << (result.scenario.seed == scenario->seed
+              ? ""
+              : ", seed " + std::to_string(scenario->seed) + " -> " + std::to_string(result.scenario.seed))
+      << " (" << result.runs << " runs"
       << (result.budget_exhausted ? ", run budget exhausted" : "") << ")\n"
       << "wrote " << c.out_file << "\nreproduce: tierkv-sim replay " << c.out_file << "\n";
   return kExitOk;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
+#include <unordered_map>
 
 #include "faults/fault_site.h"
 
@@ -41,46 +43,95 @@ class Shrinker {
     shrink_faults();
     pin_restart_faults();
     raise_env_rates();
-    truncate_ops();
-    remove_op_groups();
-    // Fewer clients and a simpler world first: a few runs each, and every later run is cheaper
-    // and less sensitive to interleavings.
-    shrink_clients();
-    simplify_world();
-    shrink_ops();
-    // Fewer ops leave room to pull crash points earlier, which may let more ops go.
+    // Then rounds of every op, client and world pass, the cheap big cuts first (a prefix, whole
+    // groups, fewer clients, a simpler world: a few runs each, and every later run is cheaper
+    // and less sensitive to interleavings), ddmin over single ops last, crash points pulled
+    // earlier at the end of a round (fewer ops leave room for that, which may let more ops go).
+    // Until a round changes nothing: every candidate's verdict is remembered, so what a round
+    // tries again costs no run. Stuck with the scenario's own seed, the rounds go on with
+    // reseeding on (see failing_form) until one changes nothing again.
     for (uint32_t round = 0; round < kRoundsMax && runs_left_ > 0; ++round) {
-      const size_t ops_before = best_.ops.size();
-      const std::vector<Fault> faults_before = best_.faults;
-      lower_crash_points();
+      const Scenario before = best_;
       truncate_ops();
       remove_op_groups();
+      fewer_clients();
+      simplify_world();
       shrink_ops();
-      if (best_.ops.size() == ops_before && best_.faults == faults_before) break;
+      lower_crash_points();
+      if (best_ != before) continue;
+      if (reseeds_ > 0) break;
+      reseeds_ = kReseeds;
     }
     return {best_, max_runs_ - runs_left_, runs_left_ == 0};
   }
 
  private:
-  static constexpr uint32_t kRoundsMax = 4;
+  static constexpr uint32_t kRoundsMax = 8;
+  // Seeds tried after a candidate's own in reseeding rounds: seed + 1 .. seed + kReseeds.
+  static constexpr uint32_t kReseeds = 3;
   static constexpr uint64_t kRaisedRatePpmMax = 50'000;
 
-  // Tries one candidate; keeps it if it still fails.
-  bool try_candidate(const Scenario& candidate) {
+  // Whether a candidate still fails: one run from the budget, none for a candidate tried
+  // before (a scenario replays bit for bit, so the answer stands) or once the budget is spent
+  // (then false).
+  bool fails(const Scenario& candidate) {
+    std::string text = scenario_to_json(candidate);
+    if (const auto known = verdicts_.find(text); known != verdicts_.end()) return known->second;
     if (runs_left_ == 0) return false;
     --runs_left_;
-    if (!still_fails_(candidate)) return false;
-    best_ = candidate;
+    const bool failed = still_fails_(candidate);
+    verdicts_.emplace(std::move(text), failed);
+    return failed;
+  }
+
+  // The first form of a candidate that still fails: as it is, then, in reseeding rounds,
+  // under the seeds seed + 1 .. seed + reseeds_. The seed drives latencies and tie-breaks, so
+  // a race whose interleaving needed the ops (or clients, or crash point) a candidate removes
+  // often comes back under another seed; the form kept replays bit for bit with its seed.
+  std::optional<Scenario> failing_form(Scenario candidate) {
+    const uint64_t seed = candidate.seed;
+    for (uint32_t k = 0; k <= reseeds_; ++k) {
+      candidate.seed = seed + k;
+      if (fails(candidate)) return candidate;
+    }
+    return std::nullopt;
+  }
+
+  // Tries one candidate; keeps its failing form, if any.
+  bool try_candidate(const Scenario& candidate) {
+    std::optional<Scenario> failing = failing_form(candidate);
+    if (!failing) return false;
+    best_ = std::move(*failing);
     return true;
+  }
+
+  // ddmin over a list of best_ with fails(); `make` turns a sublist into the candidate
+  // scenario. best_ becomes the last candidate ddmin accepted (ddmin returns exactly that
+  // sublist), with whatever else `make` changed in it.
+  template <typename T>
+  void ddmin_into_best(const std::vector<T>& items,
+                       const std::function<Scenario(const std::vector<T>&)>& make) {
+    // ddmin charges one run per call; fails() charges the real budget only for what it runs,
+    // and ddmin's counter is kept equal to it.
+    uint32_t ddmin_runs_left = runs_left_;
+    Scenario accepted = best_;
+    ddmin<T>(items, [&](const std::vector<T>& sublist) {
+      std::optional<Scenario> failing = failing_form(make(sublist));
+      ddmin_runs_left = runs_left_;
+      if (failing) accepted = std::move(*failing);
+      return failing.has_value();
+    }, &ddmin_runs_left);
+    best_ = std::move(accepted);
   }
 
   void shrink_faults() {
     if (best_.faults.empty()) return;
-    Scenario base = best_;
-    best_.faults = ddmin<Fault>(best_.faults, [&](const std::vector<Fault>& faults) {
-      base.faults = faults;
-      return still_fails_(base);
-    }, &runs_left_);
+    const Scenario base = best_;
+    ddmin_into_best<Fault>(best_.faults, [&](const std::vector<Fault>& faults) {
+      Scenario candidate = base;
+      candidate.faults = faults;
+      return candidate;
+    });
   }
 
   // A restart-time fault (torn tails, lost dir entries, ephemeral loss) that strikes at every
@@ -156,30 +207,18 @@ class Shrinker {
   // scaled to its length (a crash past the end of the shorter run never fires).
   void shrink_ops() {
     if (best_.ops.empty()) return;
-    Scenario base = best_;
-    const size_t total = best_.ops.size();
-    const bool crashes = has_crash(best_.faults);
-    const auto fails_with = [&](const std::vector<Op>& ops, bool scaled) {
-      base.ops = ops;
-      base.faults = scaled ? scale_crash_points(best_.faults, ops.size(), total) : best_.faults;
-      return still_fails_(base);
-    };
-    std::vector<Op> ops = ddmin<Op>(best_.ops, [&](const std::vector<Op>& candidate) {
-      if (fails_with(candidate, false)) return true;
-      if (!crashes || candidate.size() == total || runs_left_ == 0) return false;
-      --runs_left_;
-      return fails_with(candidate, true);
-    }, &runs_left_);
-    if (ops.size() == total) return;
-    // Which variant the last accepted candidate was: the plain one first (one or two runs,
-    // counted even past the budget: ddmin's result must be kept with the faults it failed with).
-    runs_left_ -= std::min<uint32_t>(runs_left_, 1);
-    if (fails_with(ops, false)) {
-      best_.ops = std::move(ops);
-    } else if (runs_left_ -= std::min<uint32_t>(runs_left_, 1); crashes && fails_with(ops, true)) {
-      best_.faults = scale_crash_points(best_.faults, ops.size(), total);
-      best_.ops = std::move(ops);
-    }
+    const Scenario base = best_;
+    const size_t total = base.ops.size();
+    const bool crashes = has_crash(base.faults);
+    ddmin_into_best<Op>(base.ops, [&](const std::vector<Op>& ops) {
+      Scenario candidate = base;
+      candidate.ops = ops;
+      if (!crashes || ops.size() == total) return candidate;
+      if (std::optional<Scenario> failing = failing_form(candidate)) return *failing;
+      // The plain variant passed (or the budget is spent): the scaled one is what ddmin tries.
+      candidate.faults = scale_crash_points(base.faults, ops.size(), total);
+      return candidate;
+    });
   }
 
   // Each crash point pulled as early as still fails (binary search over [1, at]).
@@ -201,12 +240,23 @@ class Shrinker {
     }
   }
 
-  void shrink_clients() {
-    for (uint32_t clients = 1; clients < best_.clients; ++clients) {
-      Scenario candidate = best_;
-      candidate.clients = clients;
-      for (Op& op : candidate.ops) op.client %= clients;
-      if (try_candidate(candidate)) return;
+  // Fewer clients, each keeping its ops in their order: all ops on one client, then pairs of
+  // clients merged (see merge_clients) until no pair can be, each time the highest client
+  // first. A race between two clients survives the merge of any other two.
+  void fewer_clients() {
+    if (best_.clients <= 1) return;
+    Scenario one = best_;
+    one.clients = 1;
+    for (Op& op : one.ops) op.client = 0;
+    if (try_candidate(one)) return;
+    bool merged = true;
+    while (merged && best_.clients > 2 && runs_left_ > 0) {
+      merged = false;
+      for (uint32_t from = best_.clients - 1; from > 0 && !merged; --from) {
+        for (uint32_t into = 0; into < from && !merged; ++into) {
+          merged = try_candidate(sim::merge_clients(best_, from, into));
+        }
+      }
     }
   }
 
@@ -225,12 +275,25 @@ class Shrinker {
   }
 
   Scenario best_;
+  std::unordered_map<std::string, bool> verdicts_;  // scenario_to_json of a candidate -> fails
   const std::function<bool(const Scenario&)>& still_fails_;
   uint32_t runs_left_;
   const uint32_t max_runs_;
+  uint32_t reseeds_ = 0;  // kReseeds in reseeding rounds
 };
 
 }  // namespace
+
+Scenario merge_clients(const Scenario& scenario, uint32_t from, uint32_t into) {
+  assert(into < from && from < scenario.clients);
+  Scenario merged = scenario;
+  merged.clients = scenario.clients - 1;
+  for (Op& op : merged.ops) {
+    const uint32_t client = op.client % scenario.clients;  // the runner's own mapping
+    op.client = client == from ? into : client > from ? client - 1 : client;
+  }
+  return merged;
+}
 
 ShrinkResult shrink_scenario(const Scenario& scenario, const std::string& invariant,
                              const std::function<bool(const Scenario&)>& still_fails,

@@ -6,14 +6,19 @@
 //   - Passes, in order, each kept only when it still fails: ddmin (Zeller's delta debugging)
 //     over the fault list; restart-time faults (torn_writes, lost_dir_entry, ephemeral_loss)
 //     pinned to strike at every restart; io_error/no_space rates raised (x64, x16 or x4, at
-//     most 5%) so a strike the failure needed recurs wherever the run goes; the shortest
-//     failing prefix of the ops (binary search); whole groups of ops (one kind, one client,
-//     one namespace pair) at once; fewer clients (ops remapped onto the clients left);
-//     simpler worlds (backup, ephemeral, overlays, hybrid, async backup, hot keys off); ddmin
-//     over the op list, where a candidate that no longer fails is retried with its crash
-//     points scaled to its length; then up to 4 rounds of (each crash point pulled as early
-//     as still fails, by binary search; shortest prefix; groups; ddmin over ops) while they
-//     make progress.
+//     most 5%) so a strike the failure needed recurs wherever the run goes. Then rounds, until
+//     one changes nothing (at most 8), of: the shortest failing prefix of the ops (binary
+//     search); whole groups of ops (one kind, one client, one namespace pair) at once; fewer
+//     clients (all on one, then pairs merged: merge_clients); simpler worlds (backup,
+//     ephemeral, overlays, hybrid, async backup, hot keys off); ddmin over the op list, where
+//     a candidate that no longer fails is retried with its crash points scaled to its length;
+//     each crash point pulled as early as still fails (binary search).
+//     Once a round changes nothing, rounds go on with reseeding: a candidate that no longer
+//     fails is tried again under the seeds seed + 1 .. seed + 3 (the seed drives latencies and
+//     tie-breaks, so a race that needed the removed ops' timing often comes back), and the
+//     form that fails is kept with its seed, until a round changes nothing again.
+//   - Every candidate's verdict is remembered: a candidate tried before costs no run, so a
+//     round that finds nothing new is free.
 //   - Works best with FaultDecisions::kSite scenarios (format_version 2): there a removed op
 //     does not move the rate faults that struck elsewhere.
 //   - Bounded: at most max_runs candidate runs; on reaching it, returns the smallest failing
@@ -41,9 +46,15 @@ struct ShrinkResult {
 };
 
 // REQUIRES: `still_fails(scenario)` is true for the input (the caller checked it).
+// REQUIRES: still_fails is deterministic (a scenario replays bit for bit).
 ShrinkResult shrink_scenario(const Scenario& scenario, const std::string& invariant,
                              const std::function<bool(const Scenario&)>& still_fails,
                              const ShrinkOptions& options);
+
+// Client `from`'s ops re-homed onto client `into` and the clients above `from` renumbered down
+// by one (clients - 1 in all). Every op keeps its place in the op list, so each client, the
+// merged one included, runs its ops in the order it did. REQUIRES: into < from < clients.
+Scenario merge_clients(const Scenario& scenario, uint32_t from, uint32_t into);
 
 // Delta debugging: a 1-minimal sublist of `items` (no single chunk at the final granularity
 // can be removed) for which fails() holds. Every call of fails() costs one from *runs_left;

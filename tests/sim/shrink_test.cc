@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "fake_driver.h"
@@ -163,6 +165,103 @@ TEST(Shrink, RemovesWholeGroupsOfOpsInOneRunEach) {
   const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 40});
   EXPECT_TRUE(still_fails(result.scenario));
   EXPECT_EQ(result.scenario.ops.size(), 30u);
+}
+
+TEST(MergeClients, ReHomesOneClientKeepingEveryClientsOrder) {
+  Scenario s;
+  s.clients = 4;
+  const uint32_t clients[] = {0, 3, 1, 3, 2, 1, 0, 3};
+  for (size_t i = 0; i < std::size(clients); ++i) {
+    Op op;
+    op.client = clients[i];
+    op.key = "k" + std::to_string(i);
+    s.ops.push_back(op);
+  }
+  const Scenario merged = merge_clients(s, 3, 1);
+  EXPECT_EQ(merged.clients, 3u);
+  ASSERT_EQ(merged.ops.size(), s.ops.size());
+  // Client 3's ops (k1, k3, k7) join client 1's (k2, k5) in their list order; client 2 is
+  // client 2 still, client 0 untouched.
+  const uint32_t expected[] = {0, 1, 1, 1, 2, 1, 0, 1};
+  for (size_t i = 0; i < merged.ops.size(); ++i) {
+    EXPECT_EQ(merged.ops[i].key, s.ops[i].key);
+    EXPECT_EQ(merged.ops[i].client, expected[i]) << "op " << i;
+  }
+  // Clients above the re-homed one move down by one.
+  const Scenario lower = merge_clients(s, 1, 0);
+  const uint32_t expected_lower[] = {0, 2, 0, 2, 1, 0, 0, 2};
+  for (size_t i = 0; i < lower.ops.size(); ++i) EXPECT_EQ(lower.ops[i].client, expected_lower[i]);
+}
+
+// A race between two clients (ops "a" and "b" must run on different clients) among 4 clients:
+// all on one client passes, and so does every mapping "client % k" the earlier pass tried for
+// k = 2 (a and b on clients 1 and 3 land together); merging pairs leaves exactly the two
+// racing clients.
+TEST(Shrink, MergesClientsDownToTheTwoThatRace) {
+  Scenario start;
+  start.clients = 4;
+  for (uint32_t i = 0; i < 40; ++i) {
+    Op op;
+    op.kind = OpKind::kWrite;
+    op.client = i % 4;
+    op.key = i == 13 ? "a" : i == 27 ? "b" : "k" + std::to_string(i);
+    start.ops.push_back(op);
+  }
+  ASSERT_EQ(start.ops[13].client, 1u);
+  ASSERT_EQ(start.ops[27].client, 3u);
+  const auto client_of = [](const Scenario& s, const std::string& key) -> std::optional<uint32_t> {
+    for (const Op& op : s.ops) {
+      if (op.key == key) return op.client % s.clients;
+    }
+    return std::nullopt;
+  };
+  const auto still_fails = [&](const Scenario& s) {
+    const auto a = client_of(s, "a");
+    const auto b = client_of(s, "b");
+    return a && b && *a != *b;
+  };
+  ASSERT_TRUE(still_fails(start));
+  const ShrinkResult result = shrink_scenario(start, "backup_primary", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.expected_violation, "backup_primary");
+  EXPECT_EQ(result.scenario.clients, 2u);
+  EXPECT_EQ(result.scenario.ops.size(), 2u);
+  EXPECT_FALSE(result.budget_exhausted);
+}
+
+// Rounds repeat until nothing changes; every verdict is remembered, so no candidate is ever
+// run twice and the budget goes to new candidates only.
+TEST(Shrink, NeverRunsTheSameCandidateTwice) {
+  std::set<std::string> ran;
+  bool repeated = false;
+  const auto still_fails = [&](const Scenario& s) {
+    repeated = repeated || !ran.insert(scenario_to_json(s)).second;
+    const Fault* crash = find_fault(s, FaultKind::kCrash);
+    return has_needed_op(s) && crash != nullptr && crash->at <= 10 * s.ops.size();
+  };
+  const Scenario start = crash_scenario(300, 2900, 0);
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 2000});
+  EXPECT_FALSE(repeated);
+  EXPECT_EQ(result.runs, ran.size());
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 1u);
+  EXPECT_FALSE(result.budget_exhausted);
+}
+
+// Models a race: with the scenario's own seed the failure needs 50 ops of timing around the
+// needed one; under seed + 2 the needed op alone fails. Plain passes stop at 50 ops; the
+// reseeding rounds keep the single op with the seed it fails under.
+TEST(Shrink, ReseedsACandidateWhoseInterleavingNeededTheRemovedOps) {
+  const auto still_fails = [](const Scenario& s) {
+    return has_needed_op(s) && (s.ops.size() >= 50 || s.seed == 102);
+  };
+  Scenario start = crash_scenario(300, 100, 0);
+  start.seed = 100;
+  const ShrinkResult result = shrink_scenario(start, "backup_primary", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 1u);
+  EXPECT_EQ(result.scenario.seed, 102u);
+  EXPECT_FALSE(result.budget_exhausted);
 }
 
 TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
