@@ -4,6 +4,7 @@
 // restore_from_backup bring the tiers back to equal.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,32 @@ TEST(TierStoreSyncBackup, AnOutageWindowIsReportedAndNothingIsHalfAcknowledged) 
   rig.sync(rig.store->flush_backup());
   EXPECT_TRUE(tiers_equal(rig));
   EXPECT_TRUE(rig.store->idle());
+}
+
+// Sync mode writes both sides at once: with either side held at its gate, the other side
+// still applies the write, and the caller is answered only once both have it. (Writing them one
+// after the other would add the second side's latency to every write.)
+TEST(TierStoreSyncBackup, PrimaryAndBackupAreWrittenConcurrently) {
+  for (const bool hold_backup : {true, false}) {
+    SCOPED_TRACE(hold_backup ? "backup held" : "primary held");
+    TierRig rig(5, kSync);
+    FlakyKvStore& held = hold_backup ? rig.backup : rig.primary;
+    FlakyKvStore& free = hold_backup ? rig.primary : rig.backup;
+    held.gate().close();
+    std::optional<Status> written;
+    spawn_into(rig.executor(), rig.store->write(skey("c", "", "k"), "v"), &written);
+    ASSERT_TRUE(rig.executor().run_until([&] { return !free.applied.empty(); }))
+        << "the free side never applied the write while the other side was held";
+    EXPECT_EQ(held.gate().waiting(), 1u);
+    EXPECT_TRUE(held.applied.empty());
+    EXPECT_FALSE(written.has_value()) << "acknowledged before both sides applied it";
+    held.gate().open();
+    ASSERT_TRUE(rig.executor().run_until([&] { return written.has_value(); }));
+    ASSERT_TRUE(written->ok()) << written->to_string();
+    EXPECT_EQ(held.applied.size(), 1u);
+    EXPECT_TRUE(tiers_equal(rig));
+    EXPECT_TRUE(rig.store->idle());
+  }
 }
 
 TEST(TierStoreReconcile, StartUpReconcileMakesBackupEqualPrimaryAndDropsEphemeralKeys) {
