@@ -21,12 +21,18 @@
 //                    has it and the background mirror copies it to backup. The mirror's drain
 //                    after the reads is untimed (settle_ms) but its CPU counts in cpu_us. Here
 //                    the backup shares the disk, so its syncs still slow primary's.
+//   DiskSync         diagnostic, the disk alone: 1 KiB append + fdatasync per round on one file
+//                    (files:1) or on two files at once (files:2), through run_blocking.
 //
-// Where the backup's cost goes (measured in session 5, see README "Measured figures"): with
-// both LevelDBs on one disk, two concurrent fdatasyncs take longer than one (on the dev VM
-// ~200 us alone; ~240-250 us each and ~280-300 us from the first start to the last end when
-// concurrent, `perf trace -e fdatasync`), so BareLevelDbPair is already ~1.4x BareLevelDb.
-// TierWithBackup / BareLevelDbPair is what TierStore and the KvStore layout add on top.
+// Where the backup's cost goes (README "Measured figures"): both LevelDBs sync
+// concurrently (every pair of fdatasyncs overlaps, `perf trace -e fdatasync`), but this VM's
+// disk does not sync two files in parallel: ~200 us for one fdatasync alone, ~280-300 us from
+// the first start to the last end of two at once. So BareLevelDbPair is already ~1.4-1.5x
+// BareLevelDb, and TierWithBackup / BareLevelDbPair (~1.05-1.08x) is all that TierStore and
+// the KvStore layout add. In user-space instructions per write + read (callgrind, 1 client):
+// BareLevelDb 29k, BareLevelDbPair 54k, PrimaryKvStore 56k, TierNoBackup 62k,
+// TierWithBackup 108k (= the pair + the layout's read-modify-write on each store + ~6k of
+// TierStore routing, call order and per-key lock).
 //
 // Workload (one iteration): C clients run concurrently; each writes W/C distinct keys with
 // 1 KiB values (seeded random bytes, distinct per key), then reads every key back and checks
@@ -38,7 +44,7 @@
 // for synced writes (synced:1). synced:0 (no fsync) is a diagnostic only: it shows what the
 // layers cost in CPU when the disk costs nothing.
 //
-//   build/<dir>/tests/tierkv-bench --benchmark_filter='Tier|BareLevelDb|PrimaryKvStore'
+//   build/<dir>/tests/tierkv-bench --benchmark_filter='Tier|BareLevelDb|PrimaryKvStore|DiskSync'
 //       --benchmark_repetitions=7 --benchmark_enable_random_interleaving=true
 //       --benchmark_report_aggregates_only=true
 // (interleaved repetitions and medians: fsync latency on a shared machine drifts over minutes).
