@@ -162,6 +162,8 @@ def tier_figures(runs):
                 continue
             target = "<= 1.2x (issue 9)" if "WithBackup" in t else \
                 "<= 1.05x (issue 9)" if "NoBackup" in t else ""
+            if k.split("/")[0] != "BM_BareLevelDb":  # e.g. BareLevelDbPair: not the targets' base
+                target = "none (diagnostic baseline)"
             if "synced:0" in k:
                 target = "none (unsynced diagnostic)"
             spread = ""
