@@ -51,6 +51,17 @@ BackendOptions options_for(PosixEnv* env, const std::string& dir) {
   return options;
 }
 
+// Opening dir fails with NotSupported whose message names dir and holds `names`.
+void expect_open_refused(PosixEnv* env, const std::string& dir, const std::string& names) {
+  auto backend = SqliteBackend::open(options_for(env, dir));
+  ASSERT_FALSE(backend.ok());
+  EXPECT_TRUE(backend.status().is_not_supported()) << backend.status().to_string();
+  EXPECT_NE(backend.status().message().find(names), std::string::npos)
+      << backend.status().to_string();
+  EXPECT_NE(backend.status().message().find(dir), std::string::npos)
+      << backend.status().to_string();
+}
+
 TEST(SqliteFormat, NewDatabaseIsFormat2WithValuesOutsideTheKeyIndex) {
   testing::TempDir tmp;
   PosixEnv env;
@@ -96,42 +107,31 @@ TEST(SqliteFormat, LargeValuesRoundTripThroughOverwriteScanAndReopen) {
   EXPECT_EQ((*rows)[5].value.size(), 70000u);
 }
 
-TEST(SqliteFormat, Format1DatabaseFailsOpenNamingItsFormatAndKeepsItsRows) {
-  testing::TempDir tmp;
-  PosixEnv env;
-  const std::string dir = join_path(tmp.path(), "db");
-  ASSERT_TRUE(create_dirs_durably(env, dir).ok());
-  {
+// A format-1 file (WITHOUT ROWID, user_version 0) and a file of an unknown user_version.
+TEST(SqliteFormat, OtherFormatsFailOpenNamingTheFormatAndKeepTheirRows) {
+  struct Case {
+    std::string create;
+    std::string user_version;
+    std::string names;
+  };
+  for (const Case& c :
+       {Case{"CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID", "0", "format 1"},
+        Case{kSqliteSchemaSql, "7", "format 7"}}) {
+    testing::TempDir tmp;
+    PosixEnv env;
+    const std::string dir = join_path(tmp.path(), "db");
+    ASSERT_TRUE(create_dirs_durably(env, dir).ok());
+    {
+      RawDb raw(dir);
+      raw.exec(c.create);
+      raw.exec("PRAGMA user_version=" + c.user_version);
+      raw.exec("INSERT INTO kv VALUES(CAST('k' AS BLOB), CAST('old' AS BLOB))");
+    }
+    expect_open_refused(&env, dir, c.names);
     RawDb raw(dir);
-    raw.exec("CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID");
-    raw.exec("INSERT INTO kv VALUES(CAST('k' AS BLOB), CAST('old' AS BLOB))");
+    EXPECT_EQ(raw.text("SELECT value FROM kv WHERE key = CAST('k' AS BLOB)"), "old") << c.names;
+    EXPECT_EQ(raw.text("PRAGMA user_version"), c.user_version) << c.names;
   }
-  auto backend = SqliteBackend::open(options_for(&env, dir));
-  ASSERT_FALSE(backend.ok());
-  EXPECT_TRUE(backend.status().is_not_supported()) << backend.status().to_string();
-  EXPECT_NE(backend.status().message().find("format 1"), std::string::npos)
-      << backend.status().to_string();
-  EXPECT_NE(backend.status().message().find(dir), std::string::npos);
-  RawDb raw(dir);
-  EXPECT_EQ(raw.text("SELECT value FROM kv WHERE key = CAST('k' AS BLOB)"), "old");
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "0");
-}
-
-TEST(SqliteFormat, UnknownFormatVersionFailsOpenNamingIt) {
-  testing::TempDir tmp;
-  PosixEnv env;
-  const std::string dir = join_path(tmp.path(), "db");
-  ASSERT_TRUE(create_dirs_durably(env, dir).ok());
-  {
-    RawDb raw(dir);
-    raw.exec(kSqliteSchemaSql);
-    raw.exec("PRAGMA user_version=7");
-  }
-  auto backend = SqliteBackend::open(options_for(&env, dir));
-  ASSERT_FALSE(backend.ok());
-  EXPECT_TRUE(backend.status().is_not_supported()) << backend.status().to_string();
-  EXPECT_NE(backend.status().message().find("format 7"), std::string::npos)
-      << backend.status().to_string();
 }
 
 }  // namespace
