@@ -70,7 +70,11 @@ void SimInode::tear_tail(Prng& prng, const SimCrashModel& model, std::string* ou
   if (cut == start) return;
   out->append(data_, start, cut - start);
   if (!prng.chance(model.garbage_chance_256, 256)) return;
-  const uint64_t garbage_from = std::max(start, (cut - 1) / sector * sector);
+  uint64_t garbage_from = std::max(start, (cut - 1) / sector * sector);
+  // Half the time the sector's write was cut off part way: its first bytes (a seeded count)
+  // are as written and only the rest is garbage. A record header there still parses, so a
+  // garbled record reaches its checksum check instead of failing on a random length.
+  if (prng.chance(1, 2)) garbage_from += prng.uniform(cut - garbage_from);
   for (uint64_t i = garbage_from; i < cut; ++i) {
     (*out)[i] = static_cast<char>(prng.next_u64() & 0xff);
   }

@@ -10,8 +10,9 @@
 //   - with torn writes: each S-aligned sector of durable bytes overwritten since the last sync
 //     is independently old or new; of the bytes appended past the durable end, a prefix ending
 //     on a sector boundary (or at the end) survives, and the part of the last surviving sector
-//     past the durable end may be garbage. Durable bytes are never garbled, and an unsynced
-//     shrink (truncate) is lost.
+//     past the durable end may be garbage (the whole part, or half the time only from a seeded
+//     byte on: a sector write cut off part way). Durable bytes are never garbled, and an
+//     unsynced shrink (truncate) is lost.
 // Thread-safety: none (the simulator is single-threaded).
 #pragma once
 
