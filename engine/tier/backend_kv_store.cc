@@ -75,18 +75,45 @@ Task<Status> BackendKvStore::write_ordered(StoreKey key, std::optional<std::stri
     ++stale_skipped_;
     co_return Status();
   }
-  AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
   const bool is_write = value.has_value();
-  std::vector<Mutation> mutations;
-  mutations.push_back({key, std::move(value), std::nullopt});
-  Result<Applied> applied = co_await apply_locked(std::move(mutations));
+  // Named first: g++ 12 destroys a braced temporary coroutine argument twice (task.h).
+  Mutation mutation{key, std::move(value), std::nullopt};
+  Status applied = co_await apply_grouped(std::move(mutation));
   if (!applied.ok()) {
-    co_return applied.status().with_context((is_write ? "write of " : "remove of ") +
-                                            key.to_string());
+    co_return applied.with_context((is_write ? "write of " : "remove of ") + key.to_string());
   }
-  assert(applied->conflicts.empty());  // no version check was asked for
   call_order_.complete(ticket);
   co_return Status();
+}
+
+Task<Status> BackendKvStore::apply_grouped(Mutation mutation) {
+  Status result;
+  if (group_leader_waiting_) {
+    // Raw pointers: the registering callback must be trivially destructible (g++ 12, task.h).
+    Mutation* joining = &mutation;
+    Status* outcome = &result;
+    co_await suspend_until_resumed([this, joining, outcome](UniqueFunction resume) {
+      group_.push_back(GroupMember{std::move(*joining), outcome, std::move(resume)});
+    });
+    co_return result;  // set by the leader before it resumed us
+  }
+  group_leader_waiting_ = true;
+  group_.push_back(GroupMember{std::move(mutation), &result, UniqueFunction()});
+  AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
+  group_leader_waiting_ = false;  // callers from now on form the next group
+  std::vector<GroupMember> members = std::move(group_);
+  group_.clear();
+  std::vector<Mutation> mutations;
+  mutations.reserve(members.size());
+  for (GroupMember& member : members) mutations.push_back(std::move(member.mutation));
+  Result<Applied> applied = co_await apply_locked(std::move(mutations));
+  assert(!applied.ok() || applied->conflicts.empty());  // no version check was asked for
+  const Status group_status = applied.ok() ? Status() : applied.status();
+  for (GroupMember& member : members) {
+    *member.result = group_status;
+    if (member.resume) member.resume();  // posts the member's resumption
+  }
+  co_return result;
 }
 
 Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t expected_version,

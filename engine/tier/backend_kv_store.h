@@ -24,6 +24,9 @@
 // Durability: as the backend's (an OK write survives a crash iff the backend syncs).
 // Thread-safety: coroutines of one Executor. Backend calls go through run_blocking, one at a
 // time (a store-wide async mutex), as Backend requires.
+// Group commit: plain writes and removes that arrive while one of them waits for the backend
+// join it, and the group is applied as ONE atomic backend write (one sync when the backend
+// syncs); each member then reports the group's outcome. A lone writer is never delayed.
 // Lifetime: backend and executor must outlive the store; the store must outlive its calls.
 #pragma once
 
@@ -86,6 +89,12 @@ class BackendKvStore final : public KvStore {
 
   Task<Status> write_ordered(StoreKey key, std::optional<std::string> value,
                              CallOrder::Ticket ticket);
+  // Applies mutation in the next group commit: the first caller while nobody waits for the
+  // backend leads (waits for backend_mutex_, then applies every member's mutation in one
+  // apply_locked); later callers join its group and wait for its outcome.
+  // REQUIRES: the caller holds mutation.key's lock (so a group's keys are distinct); no
+  // version check.
+  Task<Status> apply_grouped(Mutation mutation);
   // Reads key's record; nullopt if absent. REQUIRES: backend_mutex_ held.
   Task<Result<std::optional<backend_layout::DataRecord>>> get_record_locked(StoreKey key);
   // Checks the mutations' expected versions, reads each key's current record and writes them
@@ -100,9 +109,21 @@ class BackendKvStore final : public KvStore {
   Result<Applied> apply_now(std::vector<Mutation>& mutations);
   Task<Result<std::vector<KeyValue>>> scan_locked(KeyRange range, size_t limit);
 
+  // A write or remove waiting for its group's backend write: the mutation, where the leader
+  // puts the outcome, and how to resume the member (empty for the leader itself).
+  struct GroupMember {
+    Mutation mutation;
+    Status* result = nullptr;
+    UniqueFunction resume;
+  };
+
   Backend& backend_;
   Executor& executor_;
   AsyncMutex backend_mutex_;
+  // The group forming behind a leader that waits for backend_mutex_. Destroying the store
+  // destroys the suspended members, like the mutex's waiters.
+  std::vector<GroupMember> group_;
+  bool group_leader_waiting_ = false;
   KeyLockTable locks_;
   CallOrder call_order_;
   std::optional<uint64_t> next_sequence_;  // loaded from the backend on first use

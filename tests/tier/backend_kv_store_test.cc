@@ -1,11 +1,13 @@
 // BackendKvStore: the KvStore contract over a memory backend — validation before I/O, round
 // trips, key-ordered list, creation-ordered pages with checked tokens, call order, record
-// versions (CAS, atomic batches), persistence of the sequence counter, corrupt records.
+// versions (CAS, atomic batches), persistence of the sequence counter, corrupt records, group
+// commit of concurrent writers.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <set>
 
+#include "engine/backends/fault_injecting_backend.h"
 #include "engine/tier/backend_layout.h"
 #include "tests/tier/tier_harness.h"
 
@@ -199,6 +201,95 @@ RC_GTEST_PROP(BackendKvStoreProperty, ConcurrentCallsTakeEffectInCallOrder, ()) 
   }
   RC_ASSERT(mem.store->lock_table_size() == 0u);
   RC_ASSERT(mem.store->pending_call_keys() == 0u);
+}
+
+
+// A store over a memory backend whose write() calls are counted and can be made to fail.
+struct GroupRig {
+  explicit GroupRig(uint64_t seed)
+      : rig(seed),
+        backend(std::move(MemoryBackend::open(BackendOptions{}).value()),
+                [this](std::string_view op, std::string_view) {
+                  if (op != "write") return Status();
+                  ++backend_writes;
+                  return fail_writes ? Status::io_error("injected write failure") : Status();
+                }),
+        store(backend, rig.executor) {}
+  // Runs one write per key (and the given removes) concurrently; returns each call's status.
+  std::vector<Status> run_concurrently(const std::vector<std::string>& writes,
+                                       const std::vector<std::string>& removes = {}) {
+    std::vector<std::optional<Status>> done(writes.size() + removes.size());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      spawn_into(rig.executor, store.write(skey("g", "", writes[i]), "v-" + writes[i]), &done[i]);
+    }
+    for (size_t i = 0; i < removes.size(); ++i) {
+      spawn_into(rig.executor, store.remove(skey("g", "", removes[i]), false),
+                 &done[writes.size() + i]);
+    }
+    EXPECT_TRUE(rig.executor.run_until([&] {
+      for (const std::optional<Status>& d : done) {
+        if (!d.has_value()) return false;
+      }
+      return true;
+    }));
+    std::vector<Status> statuses;
+    for (const std::optional<Status>& d : done) statuses.push_back(d.value_or(Status()));
+    return statuses;
+  }
+
+  SimRig rig;
+  uint64_t backend_writes = 0;
+  bool fail_writes = false;
+  FaultInjectingBackend backend;
+  BackendKvStore store;
+};
+
+// Writers that arrive while another waits for the backend share one atomic backend write; each
+// is acknowledged, and every value (and the remove) is there afterwards. A lone writer still
+// gets a backend write of its own.
+TEST(BackendKvStoreGroupCommit, ConcurrentWritesShareBackendWritesAndAllTakeEffect) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    GroupRig g(seed);
+    ASSERT_TRUE(g.rig.sync(g.store.write(skey("g", "", "solo"), "s")).ok());
+    EXPECT_EQ(g.backend_writes, 1u);
+    const std::vector<std::string> keys = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"};
+    for (const Status& st : g.run_concurrently(keys, {"solo"})) {
+      EXPECT_TRUE(st.ok()) << st.to_string();
+    }
+    // The first caller finds the backend free and writes alone; the rest queue behind it.
+    EXPECT_GE(g.backend_writes - 1, 2u);
+    EXPECT_LT(g.backend_writes - 1, 9u) << "nine concurrent calls, one backend write each";
+    for (const std::string& key : keys) {
+      EXPECT_EQ(g.rig.sync(g.store.read(skey("g", "", key))).value(), "v-" + key);
+    }
+    EXPECT_TRUE(g.rig.sync(g.store.read(skey("g", "", "solo"))).status().is_not_found());
+    EXPECT_EQ(g.store.lock_table_size(), 0u);
+    EXPECT_EQ(g.store.pending_call_keys(), 0u);
+  }
+}
+
+// A group whose backend write fails fails every member (each naming its own key) and applies
+// none of them; the failed calls never completed, so later calls on those keys apply.
+TEST(BackendKvStoreGroupCommit, AFailedGroupWriteFailsEveryMemberAndAppliesNone) {
+  GroupRig g(3);
+  g.fail_writes = true;
+  const std::vector<std::string> keys = {"a", "b", "c", "d", "e"};
+  const std::vector<Status> statuses = g.run_concurrently(keys);
+  EXPECT_LT(g.backend_writes, keys.size()) << "the writes were not grouped";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_TRUE(statuses[i].is_io_error()) << statuses[i].to_string();
+    EXPECT_NE(statuses[i].message().find("write of g//" + keys[i]), std::string::npos)
+        << statuses[i].to_string();
+    EXPECT_TRUE(g.rig.sync(g.store.read(skey("g", "", keys[i]))).status().is_not_found());
+  }
+  g.fail_writes = false;
+  for (const Status& st : g.run_concurrently(keys)) EXPECT_TRUE(st.ok()) << st.to_string();
+  for (const std::string& key : keys) {
+    EXPECT_EQ(g.rig.sync(g.store.read(skey("g", "", key))).value(), "v-" + key);
+  }
+  EXPECT_EQ(g.store.lock_table_size(), 0u);
+  EXPECT_EQ(g.store.pending_call_keys(), 0u);
 }
 
 }  // namespace
