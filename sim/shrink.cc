@@ -43,19 +43,20 @@ class Shrinker {
     shrink_faults();
     pin_restart_faults();
     raise_env_rates();
-    // Then rounds of every op, client and world pass, the cheap big cuts first (a prefix, whole
-    // groups, fewer clients, a simpler world: a few runs each, and every later run is cheaper
-    // and less sensitive to interleavings), ddmin over single ops last, crash points pulled
-    // earlier at the end of a round (fewer ops leave room for that, which may let more ops go).
+    // Then rounds of every op, client and world pass, the cheap big cuts first (fewer clients, a
+    // simpler world, a prefix, whole groups: a few runs each, and every later run is cheaper
+    // and less sensitive to interleavings; a simpler world may also fail sooner, which leaves a
+    // shorter prefix), ddmin over single ops last, crash points pulled earlier at the end of a
+    // round (fewer ops leave room for that, which may let more ops go).
     // Until a round changes nothing: every candidate's verdict is remembered, so what a round
     // tries again costs no run. Stuck with the scenario's own seed, the rounds go on with
     // reseeding on (see failing_form) until one changes nothing again.
     for (uint32_t round = 0; round < kRoundsMax && runs_left_ > 0; ++round) {
       const Scenario before = best_;
-      truncate_ops();
-      remove_op_groups();
       fewer_clients();
       simplify_world();
+      truncate_ops();
+      remove_op_groups();
       shrink_ops();
       lower_crash_points();
       if (best_ != before) continue;
@@ -272,6 +273,9 @@ class Shrinker {
     try_off([](Scenario& s) { return std::exchange(s.world.overlay_store, false); });
     try_off([](Scenario& s) { return std::exchange(s.world.hybrid, false); });
     try_off([](Scenario& s) { return std::exchange(s.hot_keys, false); });
+    // A snapshot after every commit, as restart faults strike at every restart: a failure that
+    // needed an automatic snapshot at the right moment finds one wherever the run goes.
+    try_off([](Scenario& s) { return std::exchange(s.world.snapshot_interval_versions, 1) > 1; });
   }
 
   Scenario best_;

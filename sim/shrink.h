@@ -7,12 +7,13 @@
 //     over the fault list; restart-time faults (torn_writes, lost_dir_entry, ephemeral_loss)
 //     pinned to strike at every restart; io_error/no_space rates raised (x64, x16 or x4, at
 //     most 5%) so a strike the failure needed recurs wherever the run goes. Then rounds, until
-//     one changes nothing (at most 8), of: the shortest failing prefix of the ops (binary
-//     search); whole groups of ops (one kind, one client, one namespace pair) at once; fewer
-//     clients (all on one, then pairs merged: merge_clients); simpler worlds (backup,
-//     ephemeral, overlays, hybrid, async backup, hot keys off); ddmin over the op list, where
-//     a candidate that no longer fails is retried with its crash points scaled to its length;
-//     each crash point pulled as early as still fails (binary search).
+//     one changes nothing (at most 8), of: fewer clients (all on one, then pairs merged:
+//     merge_clients); simpler worlds (backup, ephemeral, overlays, hybrid, async backup, hot
+//     keys off; an automatic snapshot after every commit); the shortest failing prefix of the
+//     ops (binary search); whole groups of ops (one kind, one client, one namespace pair) at
+//     once; ddmin over the op list, where a candidate that no longer fails is retried with its
+//     crash points scaled to its length; each crash point pulled as early as still fails
+//     (binary search).
 //     Once a round changes nothing, rounds go on with reseeding: a candidate that no longer
 //     fails is tried again under the seeds seed + 1 .. seed + 3 (the seed drives latencies and
 //     tie-breaks, so a race that needed the removed ops' timing often comes back), and the

@@ -264,6 +264,21 @@ TEST(Shrink, ReseedsACandidateWhoseInterleavingNeededTheRemovedOps) {
   EXPECT_FALSE(result.budget_exhausted);
 }
 
+// Models a failure that needs a crash inside an automatic snapshot: every 16 versions that
+// takes 100 ops of commits, with a snapshot after every commit the needed op alone does it.
+TEST(Shrink, TakesASnapshotAfterEveryCommitSoOneNearTheCrashNeedsFewOps) {
+  const auto still_fails = [](const Scenario& s) {
+    return has_needed_op(s) && (s.ops.size() >= 100 || s.world.snapshot_interval_versions == 1);
+  };
+  Scenario start = crash_scenario(300, 100, 0);
+  start.world.snapshot_interval_versions = 16;
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 400});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.ops.size(), 1u);
+  EXPECT_EQ(result.scenario.world.snapshot_interval_versions, 1u);
+  EXPECT_FALSE(result.budget_exhausted);
+}
+
 TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test";
