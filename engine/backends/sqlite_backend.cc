@@ -80,14 +80,23 @@ Status SqliteBackend::init(const SqliteTuning& tuning) {
     sqlite3_stmt** stmt;
     const char* sql;
   } statements[] = {
-      {&get_stmt_, "SELECT value FROM kv WHERE key = ?1"},
-      // An existing key keeps its row (and rowid): only the value changes, the key index not.
+      // A large value is read from big (kv.value is NULL then), a small one from kv.
+      {&get_stmt_,
+       "SELECT ifnull(big.value, kv.value) FROM kv LEFT JOIN big ON big.id = kv.big "
+       "WHERE kv.key = ?1"},
+      // ?2 the value (NULL when large), ?3 its big row (NULL when small). A replaced or
+      // removed large value's big row goes with it (triggers in kSqliteSchemaSql).
       {&put_stmt_,
-       "INSERT INTO kv(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = "
-       "excluded.value"},
+       "INSERT INTO kv(key, value, big) VALUES(?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
+       "value = excluded.value, big = excluded.big"},
+      {&put_big_stmt_, "INSERT INTO big(value) VALUES(?1)"},
       {&delete_stmt_, "DELETE FROM kv WHERE key = ?1"},
-      {&scan_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"},
-      {&scan_open_end_stmt_, "SELECT key, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?3"},
+      {&scan_stmt_,
+       "SELECT kv.key, ifnull(big.value, kv.value) FROM kv LEFT JOIN big ON big.id = kv.big "
+       "WHERE kv.key >= ?1 AND kv.key < ?2 ORDER BY kv.key LIMIT ?3"},
+      {&scan_open_end_stmt_,
+       "SELECT kv.key, ifnull(big.value, kv.value) FROM kv LEFT JOIN big ON big.id = kv.big "
+       "WHERE kv.key >= ?1 ORDER BY kv.key LIMIT ?3"},
   };
   for (auto& [stmt, sql] : statements) {
     rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
@@ -113,8 +122,9 @@ Status SqliteBackend::init_schema() {
     if (version == 0 && has_kv) {
       return Status::not_supported(
           "sqlite " + path +
-          ": written by an older tierkv SQLite layout (format 1: kv WITHOUT ROWID); this build "
-          "reads format " + std::to_string(kSqliteFormatVersion) + " and does not migrate");
+          ": written by an older tierkv SQLite layout (format 1: values of every size inside "
+          "the key b-tree); this build reads format " + std::to_string(kSqliteFormatVersion) +
+          " and does not migrate");
     }
     if (version != 0) {
       return Status::not_supported("sqlite " + path + ": tierkv SQLite format " +
@@ -176,15 +186,29 @@ Result<std::string> SqliteBackend::get(std::string_view key) {
 }
 
 Status SqliteBackend::apply(const BatchOp& op) {
-  sqlite3_stmt* stmt = op.kind == BatchOp::Kind::kPut ? put_stmt_ : delete_stmt_;
+  const bool is_put = op.kind == BatchOp::Kind::kPut;
+  const bool is_big = is_put && op.value.size() > kSqliteInlineValueMax;
+  sqlite3_int64 big_id = 0;
+  if (is_big) {
+    StmtReset reset{put_big_stmt_};
+    bind_bytes(put_big_stmt_, 1, op.value);
+    const int rc = sqlite3_step(put_big_stmt_);
+    if (rc != SQLITE_DONE) return error("put '" + printable_key(op.key) + "' (value)", rc);
+    big_id = sqlite3_last_insert_rowid(db_);
+  }
+  sqlite3_stmt* stmt = is_put ? put_stmt_ : delete_stmt_;
   StmtReset reset{stmt};
   bind_bytes(stmt, 1, op.key);
-  if (op.kind == BatchOp::Kind::kPut) bind_bytes(stmt, 2, op.value);
+  if (is_big) {
+    sqlite3_bind_null(stmt, 2);
+    sqlite3_bind_int64(stmt, 3, big_id);
+  } else if (is_put) {
+    bind_bytes(stmt, 2, op.value);
+    sqlite3_bind_null(stmt, 3);
+  }
   const int rc = sqlite3_step(stmt);
   if (rc != SQLITE_DONE) {
-    return error(std::string(op.kind == BatchOp::Kind::kPut ? "put '" : "delete '") +
-                     printable_key(op.key) + "'",
-                 rc);
+    return error(std::string(is_put ? "put '" : "delete '") + printable_key(op.key) + "'", rc);
   }
   return Status();
 }
@@ -268,10 +292,11 @@ Status SqliteBackend::checkpoint(const std::string& dir) {
 Status SqliteBackend::close() {
   if (db_ == nullptr) return Status();
   for (sqlite3_stmt* stmt :
-       {get_stmt_, put_stmt_, delete_stmt_, scan_stmt_, scan_open_end_stmt_}) {
+       {get_stmt_, put_stmt_, put_big_stmt_, delete_stmt_, scan_stmt_, scan_open_end_stmt_}) {
     sqlite3_finalize(stmt);
   }
-  get_stmt_ = put_stmt_ = delete_stmt_ = scan_stmt_ = scan_open_end_stmt_ = nullptr;
+  get_stmt_ = put_stmt_ = put_big_stmt_ = delete_stmt_ = scan_stmt_ = scan_open_end_stmt_ =
+      nullptr;
   const int rc = sqlite3_close(db_);
   db_ = nullptr;
   vfs_.reset();

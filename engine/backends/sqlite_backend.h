@@ -1,16 +1,19 @@
 // SqliteBackend: SQLite 3 behind the Backend interface, on tierkv's Env through SqliteVfs
 // (PosixEnv in production, SimEnv in the simulator).
 //
-// Layout: <dir>/kv.db (+ kv.db-wal while open) holding one rowid table (kSqliteSchemaSql)
-//   kv(key BLOB PRIMARY KEY, value BLOB)
-// whose key is found through its own index (keys only), PRAGMA user_version =
-// kSqliteFormatVersion, and <dir>/LOCK, an Env lock held while open (a second open of the same
-// dir is Busy). Format 2: values sit in the rowid table, outside the key b-tree, so a lookup
-// compares keys only. (Format 1, a WITHOUT ROWID table, kept each row in its key b-tree: every
-// comparison against a row with a large value read the whole value from its overflow pages,
-// e.g. 64 KiB per step of the descent for 64 KiB blocks.) A format-1 file, or another
-// user_version, fails open with NotSupported naming the format; there is no migration.
-// Puts are upserts: an existing key keeps its row and its index entry, only the value changes.
+// Layout: <dir>/kv.db (+ kv.db-wal while open) holding the tables and triggers of
+// kSqliteSchemaSql, PRAGMA user_version = kSqliteFormatVersion, and <dir>/LOCK, an Env lock
+// held while open (a second open of the same dir is Busy). Format 2:
+//   kv(key BLOB PRIMARY KEY, value BLOB, big INTEGER) WITHOUT ROWID  every key; a value of at
+//       most kSqliteInlineValueMax bytes in value (big NULL), a larger one in big (value NULL)
+//   big(id INTEGER PRIMARY KEY, value BLOB)  large values, appended by rowid; a replaced or
+//       removed large value's row is deleted by a trigger in the same statement
+// so the key b-tree holds small cells only: a lookup compares keys without reading any large
+// value, and small values are read (and scanned, in key order) from the key b-tree itself.
+// (Format 1, kv(key, value) WITHOUT ROWID, kept large values in the key b-tree: every
+// comparison against such a row read the whole value from its overflow pages, e.g. 64 KiB per
+// step of a descent for 64 KiB blocks.) A format-1 file, or another user_version, fails open
+// with NotSupported naming the format and is left as it was; there is no migration.
 // Connection: PRAGMA locking_mode=EXCLUSIVE (first, so WAL needs no shared memory),
 // journal_mode=WAL, synchronous=FULL when options.sync (else OFF), temp_store=MEMORY.
 //
@@ -25,6 +28,7 @@
 // Thread-safety: one thread at a time (Backend's rule).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,7 +46,16 @@ class FileLock;
 inline constexpr char kSqliteDbName[] = "kv.db";
 // PRAGMA user_version of a tierkv SQLite database; see Layout above.
 inline constexpr int64_t kSqliteFormatVersion = 2;
-inline constexpr char kSqliteSchemaSql[] = "CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB)";
+inline constexpr char kSqliteSchemaSql[] =
+    "CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB, big INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE big(id INTEGER PRIMARY KEY, value BLOB);"
+    "CREATE TRIGGER kv_big_replaced AFTER UPDATE OF big ON kv WHEN old.big IS NOT NULL "
+    "BEGIN DELETE FROM big WHERE id = old.big; END;"
+    "CREATE TRIGGER kv_big_removed AFTER DELETE ON kv WHEN old.big IS NOT NULL "
+    "BEGIN DELETE FROM big WHERE id = old.big; END;";
+// Values longer than this live in table big (a kv cell stays well under SQLite's ~1000-byte
+// in-page limit for 4 KiB pages with keys of a few hundred bytes).
+inline constexpr size_t kSqliteInlineValueMax = 512;
 
 struct SqliteTuning {
   // Pages in the WAL before SQLite checkpoints it into kv.db (small values: frequent
@@ -84,6 +97,7 @@ class SqliteBackend final : public Backend {
   sqlite3* db_ = nullptr;
   sqlite3_stmt* get_stmt_ = nullptr;
   sqlite3_stmt* put_stmt_ = nullptr;
+  sqlite3_stmt* put_big_stmt_ = nullptr;  // appends a large value to table big
   sqlite3_stmt* delete_stmt_ = nullptr;
   sqlite3_stmt* scan_stmt_ = nullptr;          // bounded above
   sqlite3_stmt* scan_open_end_stmt_ = nullptr;  // unbounded above

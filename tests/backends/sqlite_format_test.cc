@@ -62,19 +62,47 @@ void expect_open_refused(PosixEnv* env, const std::string& dir, const std::strin
       << backend.status().to_string();
 }
 
-TEST(SqliteFormat, NewDatabaseIsFormat2WithValuesOutsideTheKeyIndex) {
+TEST(SqliteFormat, NewDatabaseIsFormat2WithLargeValuesOutsideTheKeyBtree) {
   testing::TempDir tmp;
   PosixEnv env;
   const std::string dir = join_path(tmp.path(), "db");
+  const std::string large(kSqliteInlineValueMax + 1, 'L');
+  auto count_big_rows = [&] {
+    RawDb raw(dir);
+    return raw.text("SELECT count(*) FROM big");
+  };
   {
     auto backend = SqliteBackend::open(options_for(&env, dir));
     ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-    ASSERT_TRUE((*backend)->put("k", "v1").ok());
+    ASSERT_TRUE((*backend)->put("small", std::string(kSqliteInlineValueMax, 's')).ok());
+    ASSERT_TRUE((*backend)->put("large", large).ok());
+    ASSERT_TRUE((*backend)->put("gone", large).ok());
   }
-  RawDb raw(dir);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(kSqliteFormatVersion));
-  EXPECT_EQ(raw.text("SELECT sql FROM sqlite_master WHERE name = 'kv'"), kSqliteSchemaSql);
-  EXPECT_EQ(raw.text("SELECT value FROM kv WHERE key = CAST('k' AS BLOB)"), "v1");
+  {
+    RawDb raw(dir);
+    EXPECT_EQ(raw.text("PRAGMA user_version"), std::to_string(kSqliteFormatVersion));
+    EXPECT_EQ(raw.text("SELECT value FROM kv WHERE key = CAST('small' AS BLOB)"),
+              std::string(kSqliteInlineValueMax, 's'));
+    EXPECT_EQ(raw.text("SELECT ifnull(value, 'NULL') FROM kv WHERE key = CAST('large' AS BLOB)"),
+              "NULL");
+  }
+  EXPECT_EQ(count_big_rows(), "2");
+  {
+    // Replacing a large value by a small one, by a large one, and removing one free their rows.
+    auto backend = SqliteBackend::open(options_for(&env, dir));
+    ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+    ASSERT_TRUE((*backend)->put("large", large + "2").ok());
+    ASSERT_TRUE((*backend)->remove("gone").ok());
+    EXPECT_EQ((*backend)->get("large").value(), large + "2");
+  }
+  EXPECT_EQ(count_big_rows(), "1");
+  {
+    auto backend = SqliteBackend::open(options_for(&env, dir));
+    ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+    ASSERT_TRUE((*backend)->put("large", "now small").ok());
+    EXPECT_EQ((*backend)->get("large").value(), "now small");
+  }
+  EXPECT_EQ(count_big_rows(), "0");
 }
 
 TEST(SqliteFormat, LargeValuesRoundTripThroughOverwriteScanAndReopen) {
@@ -125,7 +153,7 @@ TEST(SqliteFormat, OtherFormatsFailOpenNamingTheFormatAndKeepTheirRows) {
       RawDb raw(dir);
       raw.exec(c.create);
       raw.exec("PRAGMA user_version=" + c.user_version);
-      raw.exec("INSERT INTO kv VALUES(CAST('k' AS BLOB), CAST('old' AS BLOB))");
+      raw.exec("INSERT INTO kv(key, value) VALUES(CAST('k' AS BLOB), CAST('old' AS BLOB))");
     }
     expect_open_refused(&env, dir, c.names);
     RawDb raw(dir);
