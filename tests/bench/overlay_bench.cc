@@ -25,7 +25,11 @@
 //
 //   build/<dir>/tests/tierkv-bench --benchmark_filter='(OverlayBulkPut|RawBlockPut)/leveldb/'
 //       --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true
-// (interleaved repetitions: fsync latency on a shared machine drifts by 2x over minutes).
+// (interleaved repetitions: fsync latency on a shared machine drifts by 2x over minutes), or
+// rounds alternated by hand, one benchmark per process (the 1 GiB figure):
+//   for r in 1 2 3; do for b in sqlite leveldb; do
+//     for k in OverlayBulkPut RawBlockPut OverlayBulkPutPipelined; do
+//       build/<dir>/tests/tierkv-bench --benchmark_filter="^BM_$k/$b/blocks:16384"; done; done; done
 //
 // Measured (session 4, 2-core VM shared with other builds, load average 8-11 throughout):
 // 1 GiB (16384 blocks), overlay and raw runs alternated, 3 rounds per backend, medians:
@@ -46,14 +50,20 @@
 //            raw     1.61 / 1.75 s (cpu_us 193 / 206, write_KiB 127)  => ~1.9x
 //   SQLite   overlay 2.54 / 2.50 s (cpu_us 420 / 415, write_KiB 172)
 //            raw     1.54 / 1.57 s (cpu_us 220 / 227, write_KiB 147)  => ~1.63x
-// SQLite format 2 (rowid table + key index: comparisons no longer read 64 KiB overflow
-// values), load 1-2: overlay 2.04 / 1.92 / 1.83 s (cpu_us 277 / 292 / 279, write_KiB 170),
-// raw 1.25 / 1.38 / 1.31 s (cpu_us 169 / 182 / 173, write_KiB 146) => 1.40-1.64x.
+// SQLite format 2 (sqlite_backend.h: large values outside the key b-tree, so comparisons no
+// longer read 64 KiB overflow values). Its first cut (a rowid table + key index, same pages
+// for 64 KiB values), load 1-2: overlay 2.04 / 1.92 / 1.83 s (cpu_us 277 / 292 / 279,
+// write_KiB 170), raw 1.25 / 1.38 / 1.31 s (cpu_us 169 / 182 / 173, write_KiB 146)
+// => 1.40-1.64x. The committed layout (small values back in the key b-tree), load 6-9, where
+// only CPU means anything (fdatasync then takes 1-4 ms): cpu_us overlay 462 / 346, raw 325 /
+// 260, raw via executor 301 / 345, overlay with 2 clients 496 / 470; write_KiB 170 vs 146.
 // Where the overlay's CPU goes (SQLite format 2): callgrind counts the backend's user-space
 // work inside the overlay's batch at ~1.07x the raw put's (5 small rows cost little once
-// comparisons are cheap); the rest is the SHA-256 (46 us, OpenSSL with SHA-NI, 1.4 GB/s) and
-// the thread-pool hop of every backend call (RawBlockPutViaExecutor vs RawBlockPut, load 5-9:
-// +50..100 us CPU). Leaving out the meta and bitmap-chunk writes (an experiment) saved 7 KiB
+// comparisons are cheap); the rest is the SHA-256 (46 us, OpenSSL with SHA-NI, 1.4 GB/s), the
+// thread-pool hop of every backend call (RawBlockPutViaExecutor vs RawBlockPut: none on the
+// quiet machine, LevelDB cpu_us 175 vs 193-206; +50..100 us CPU at load 5-9) and ~4 more WAL pages per put (the block record's
+// random page, leaf and reference tail pages, the meta / bitmap-chunk page: 24 KiB written,
+// ~12 pwrites). Leaving out the meta and bitmap-chunk writes (an experiment) saved 7 KiB
 // written and ~32k instructions per put. LevelDB: 2.9 G more user instructions per 4096 puts
 // than raw (CRC32C, copies and zeroing of the once-more compacted bytes), plus the hash.
 //
