@@ -54,9 +54,16 @@
 // longer read 64 KiB overflow values). Its first cut (a rowid table + key index, same pages
 // for 64 KiB values), load 1-2: overlay 2.04 / 1.92 / 1.83 s (cpu_us 277 / 292 / 279,
 // write_KiB 170), raw 1.25 / 1.38 / 1.31 s (cpu_us 169 / 182 / 173, write_KiB 146)
-// => 1.40-1.64x. The committed layout (small values back in the key b-tree), load 6-9, where
-// only CPU means anything (fdatasync then takes 1-4 ms): cpu_us overlay 462 / 346, raw 325 /
-// 260, raw via executor 301 / 345, overlay with 2 clients 496 / 470; write_KiB 170 vs 146.
+// => 1.40-1.64x. The committed layout (small values back in the key b-tree), load 1.8-2.3,
+// 3 alternated rounds (overlay, raw, overlay with 2 clients, raw via executor):
+//   SQLite   overlay 2.11 / 2.04 / 2.20 s (cpu_us 322 / 317 / 340, write_KiB 170)
+//            raw     1.45 / 1.34 / 1.52 s (cpu_us 193 / 179 / 205, write_KiB 146)  => 1.44-1.52x
+//            2 clients 2.19 / 2.20 / 2.46 s; raw via executor 1.52 / 1.44 / 1.68 s
+//   LevelDB  (unchanged code) overlay 2.77 / 2.70 / 3.03 s (cpu_us 341 / 382 / 426),
+//            raw 1.95 / 1.50 / 1.79 s (cpu_us 191 / 184 / 214)  => 1.42-1.80x;
+//            2 clients 3.04 / 2.79 / 2.88 s; raw via executor 1.71 / 1.86 s
+// Two clients gain nothing at this load (no idle core for one client's hash to run on while
+// the other's put waits); the quiet run decides whether they help.
 // Where the overlay's CPU goes (SQLite format 2): callgrind counts the backend's user-space
 // work inside the overlay's batch at ~1.07x the raw put's (5 small rows cost little once
 // comparisons are cheap); the rest is the SHA-256 (46 us, OpenSSL with SHA-NI, 1.4 GB/s), the
