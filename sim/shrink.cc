@@ -69,7 +69,7 @@ class Shrinker {
  private:
   static constexpr uint32_t kRoundsMax = 8;
   // Seeds tried after a candidate's own in reseeding rounds: seed + 1 .. seed + kReseeds.
-  static constexpr uint32_t kReseeds = 3;
+  static constexpr uint32_t kReseeds = 8;
   static constexpr uint64_t kRaisedRatePpmMax = 50'000;
 
   // Whether a candidate still fails: one run from the budget, none for a candidate tried

@@ -15,7 +15,7 @@
 //     crash points scaled to its length; each crash point pulled as early as still fails
 //     (binary search).
 //     Once a round changes nothing, rounds go on with reseeding: a candidate that no longer
-//     fails is tried again under the seeds seed + 1 .. seed + 3 (the seed drives latencies and
+//     fails is tried again under the seeds seed + 1 .. seed + 8 (the seed drives latencies and
 //     tie-breaks, so a race that needed the removed ops' timing often comes back), and the
 //     form that fails is kept with its seed, until a round changes nothing again.
 //   - Every candidate's verdict is remembered: a candidate tried before costs no run, so a
