@@ -36,12 +36,48 @@ class InFlight {
  private:
   std::atomic<size_t>* count_;
 };
+
+// A posted chain: destroyed with its frames if the io_context drops the handler unrun.
+class PostedChain {
+ public:
+  explicit PostedChain(ParkedCoroutine parked) : parked_(parked) {}
+  PostedChain(PostedChain&& other) noexcept : parked_(std::exchange(other.parked_, {})) {}
+  PostedChain(const PostedChain&) = delete;
+  PostedChain& operator=(const PostedChain&) = delete;
+  PostedChain& operator=(PostedChain&&) = delete;
+  ~PostedChain() {
+    if (parked_.root != nullptr) parked_.destroy();
+  }
+  ParkedCoroutine release() { return std::exchange(parked_, {}); }
+
+ private:
+  ParkedCoroutine parked_;
+};
 }  // namespace
+
+void AsioExecutor::post(ParkedCoroutine parked) {
+  boost::asio::post(io_context_, [this, chain = PostedChain(parked)]() mutable {
+    run_posted(chain.release());
+  });
+}
+
+void AsioExecutor::run_posted(ParkedCoroutine parked) {
+  if (parked.leaf) {
+    parked.resume();
+  } else {
+    parked.destroy();
+  }
+  rethrow_escaped();
+}
 
 Task<void> AsioExecutor::sleep_us(uint64_t duration_us) {
   InFlight in_flight(&in_flight_);
   boost::asio::steady_timer timer(io_context_, std::chrono::microseconds(duration_us));
-  co_await timer.async_wait(boost::asio::use_awaitable);
+  boost::asio::steady_timer* waiting = &timer;  // a pointer: see the g++ 12 rule in task.h
+  co_await suspend_until_resumed([waiting](UniqueFunction resume) {
+    waiting->async_wait(
+        [resume = std::move(resume)](const boost::system::error_code&) mutable { resume(); });
+  });
 }
 
 Task<void> AsioExecutor::yield() {
@@ -55,9 +91,11 @@ Task<void> AsioExecutor::run_blocking(std::function<void()> fn) {
   // inside a co_await expression, see wal_append.cc).
   co_await suspend_until_resumed([this, &error, &fn](UniqueFunction resume) {
     // The in-flight count keeps run_until from deciding "nothing left to run" while fn is
-    // away; it drops only after the caller's resumption was posted.
+    // away, and the work guard keeps its run_one() waiting for the resumption instead of
+    // returning at once; both drop only after the caller's resumption was posted.
     boost::asio::post(blocking_pool_, [&error, &fn, resume = std::move(resume),
-                                       in_flight = InFlight(&in_flight_)]() mutable {
+                                       in_flight = InFlight(&in_flight_),
+                                       work = boost::asio::make_work_guard(io_context_)]() mutable {
       try {
         fn();
       } catch (...) {
@@ -70,10 +108,10 @@ Task<void> AsioExecutor::run_blocking(std::function<void()> fn) {
 }
 
 bool AsioExecutor::run_until(const std::function<bool()>& done) {
-  // Spawned coroutines hold io_context work until they finish, so run_one() alone would block
-  // forever on a coroutine parked where nothing can wake it (e.g. an async mutex that is never
-  // released). Only timers and run_blocking work can make a handler ready later; both are
-  // counted in in_flight_, so once nothing is ready and nothing is in flight, we stop.
+  // run_one() alone would block forever on a coroutine parked where nothing can wake it (e.g.
+  // an async mutex that is never released). Only timers and run_blocking work can make a
+  // handler ready later; both are counted in in_flight_, so once nothing is ready and nothing
+  // is in flight, we stop.
   while (!done()) {
     if (io_context_.stopped()) io_context_.restart();
     if (io_context_.poll_one() > 0) continue;

@@ -1,8 +1,8 @@
 // AsioExecutor: the production Executor (never used by the simulator).
 //
 // - Coroutines run on one boost::asio::io_context, driven by whichever thread calls
-//   run_until() (one thread at a time). Engine state touched only from coroutines therefore
-//   needs no mutex.
+//   run_until() (one thread at a time): spawn() and every resumption post the suspended chain
+//   there. Engine state touched only from coroutines therefore needs no mutex.
 // - sleep_us() waits on a steady_timer; clock() is a RealClock (steady_clock).
 // - yield() re-posts the caller to the back of the io_context's queue.
 // - run_blocking(fn) runs fn on a boost::asio::thread_pool and posts the caller's resumption
@@ -12,10 +12,10 @@
 //   in flight (a coroutine parked elsewhere, e.g. on a mutex nobody releases, does not keep it
 //   running). It returns done(), as executor.h specifies.
 //
-// Thread-safety: asio_executor() may be posted to from any thread; every other method is
-// called from the event-loop thread (or, for run_until, the thread that drives it).
-// Destruction joins the pool (work already running finishes; queued work is dropped) and then
-// destroys coroutines that never finished.
+// Thread-safety: post() (hence a UniqueFunction resumption) may be called from any thread;
+// every other method is called from the event-loop thread (or, for run_until, the thread
+// that drives it). Destruction joins the pool (work already running finishes; queued work is
+// dropped) and then destroys coroutines that never finished.
 #pragma once
 
 #include <atomic>
@@ -42,15 +42,16 @@ class AsioExecutor final : public Executor {
   AsioExecutor& operator=(const AsioExecutor&) = delete;
 
   Clock& clock() override { return clock_; }
-  boost::asio::any_io_executor asio_executor() override { return io_context_.get_executor(); }
   Task<void> sleep_us(uint64_t duration_us) override;
   Task<void> yield() override;
   Task<void> run_blocking(std::function<void()> fn) override;
   bool run_until(const std::function<bool()>& done) override;
-
-  boost::asio::io_context& io_context() { return io_context_; }
+  void post(ParkedCoroutine parked) override;
 
  private:
+  // Resumes or destroys a posted chain on the loop thread.
+  void run_posted(ParkedCoroutine parked);
+
   RealClock clock_;
   // Sleeps and run_blocking calls not finished yet: what could still make a handler ready.
   // Declared first: abandoned work that still counts itself is destroyed with the members below.

@@ -1,12 +1,15 @@
 #include "engine/exec/async_mutex.h"
 
+#include <cstddef>
+
 namespace tierkv {
 
 AsyncMutex::~AsyncMutex() {
-  // Destroying a waiter may run destructors in its coroutine (guards of other mutexes); take
-  // the queue out first so nothing re-enters a half-destroyed deque.
-  std::deque<UniqueFunction> doomed = std::move(waiters_);
+  // Dropping a waiter hands its coroutine to the executor to destroy (see UniqueFunction);
+  // take the queue out first all the same, so nothing re-enters a half-destroyed one.
+  std::vector<UniqueFunction> doomed = std::move(waiters_);
   waiters_.clear();
+  head_ = 0;
 }
 
 Task<void> AsyncMutex::lock() {
@@ -19,19 +22,26 @@ Task<void> AsyncMutex::lock() {
 
 bool AsyncMutex::try_lock() {
   if (locked_) return false;
-  assert(waiters_.empty());  // nobody waits on a free mutex: unlock() hands it over instead
+  assert(waiters() == 0);  // nobody waits on a free mutex: unlock() hands it over instead
   locked_ = true;
   return true;
 }
 
 void AsyncMutex::unlock() {
   assert(locked_);
-  if (waiters_.empty()) {
+  if (waiters() == 0) {
     locked_ = false;
     return;
   }
-  UniqueFunction next = std::move(waiters_.front());
-  waiters_.pop_front();
+  UniqueFunction next = std::move(waiters_[head_++]);
+  if (head_ == waiters_.size()) {
+    waiters_.clear();  // keeps the capacity for the next waiters
+    head_ = 0;
+  } else if (head_ >= 32 && head_ * 2 >= waiters_.size()) {
+    // A queue that never drains: drop the served (empty) entries at the front.
+    waiters_.erase(waiters_.begin(), waiters_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
   next();  // posts the waiter's resumption; it owns the lock from now on
 }
 

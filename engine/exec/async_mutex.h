@@ -12,16 +12,17 @@
 // Thread-safety: none. Every call comes from coroutines of one Executor's event loop (the
 // engine's model, see executor.h); that is also what makes it usable in the simulator.
 //
-// Lifetime: destroying a mutex with waiters destroys their suspended coroutines (the simulator
-// does so when it tears a crashed world down). It must not be destroyed while a guard of it
+// Lifetime: destroying a mutex with waiters abandons their suspended coroutines: their
+// executor destroys them without resuming them (the simulator does so when it tears a crashed
+// world down). It must not be destroyed while a guard of it
 // is still alive.
 #pragma once
 
 #include <cassert>
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "engine/exec/task.h"
 
@@ -53,11 +54,15 @@ class AsyncMutex {
 
   bool locked() const { return locked_; }
   // How many coroutines are suspended in lock().
-  size_t waiters() const { return waiters_.size(); }
+  size_t waiters() const { return waiters_.size() - head_; }
 
  private:
   bool locked_ = false;
-  std::deque<UniqueFunction> waiters_;  // oldest first; each resumes one suspended lock()
+  // A FIFO queue: waiters_[head_..] oldest first, each resumes one suspended lock(). A vector
+  // and an index rather than a std::deque: an idle mutex holds no memory (a deque allocates
+  // even when empty, and KeyLockTable makes a mutex per key locked).
+  std::vector<UniqueFunction> waiters_;
+  size_t head_ = 0;
 };
 
 // Holds an AsyncMutex; unlocks it when destroyed. Movable, not copyable.

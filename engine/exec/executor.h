@@ -1,8 +1,8 @@
 // Executor: where engine coroutines run, how they sleep, and how blocking work (backend and
 // file calls) leaves the event loop.
 //
-// Production (AsioExecutor): one io_context thread runs coroutines; run_blocking hands work
-// to a small thread pool and resumes on the io_context. Simulation (SimExecutor): one thread,
+// Production (AsioExecutor): one event-loop thread runs coroutines; run_blocking hands work
+// to a small thread pool and resumes on the loop. Simulation (SimExecutor): one thread,
 // virtual time, and a seeded PRNG choosing latencies, which is how interleavings are explored.
 //
 // Engine code never assumes more than this interface, so the same code runs in both.
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -25,9 +26,6 @@ class Executor {
   virtual ~Executor() = default;
 
   virtual Clock& clock() = 0;
-
-  // The Asio executor coroutines are spawned on.
-  virtual boost::asio::any_io_executor asio_executor() = 0;
 
   // Suspends the caller for at least duration_us of clock time.
   virtual Task<void> sleep_us(uint64_t duration_us) = 0;
@@ -45,10 +43,28 @@ class Executor {
   // to run. Returns done(). The blocking facade tools and tests use (see run_sync).
   virtual bool run_until(const std::function<bool()>& done) = 0;
 
-  // Starts task detached. An exception escaping it propagates out of run_until.
-  void spawn(Task<void> task) {
-    boost::asio::co_spawn(asio_executor(), std::move(task), RethrowOnError{});
+  // Starts task detached: it is queued and starts on the loop, after what is already ready.
+  // An exception escaping it is a bug: it propagates out of the run_until driving the loop.
+  void spawn(Task<void> task);
+
+  // Schedules a suspended chain on the loop: resumes it (parked.leaf set) or destroys it
+  // (leaf null), after what is already ready; never inline. The chain's root was spawned on
+  // this executor. Called by UniqueFunction and spawn; AsioExecutor allows any thread.
+  virtual void post(ParkedCoroutine parked) = 0;
+
+ protected:
+  // Spawn generation: SimExecutor::shutdown starts a new one (chains of older ones never run).
+  uint64_t epoch_ = 0;
+
+  // Rethrows (once) an exception that escaped a spawned task; the loop calls it after every
+  // resumption, so it propagates out of run_until.
+  void rethrow_escaped() {
+    if (escaped_) std::rethrow_exception(std::exchange(escaped_, nullptr));
   }
+
+ private:
+  friend struct detail::PromiseBase;
+  std::exception_ptr escaped_;
 };
 
 // Runs fn through run_blocking and returns its result.

@@ -1,60 +1,204 @@
-// Task<T>: the engine's coroutine type, a Boost.Asio awaitable.
+// Task<T>: the engine's coroutine type.
 //
-// Coroutine parameters are taken by value: an awaitable starts when it is awaited, so a
-// reference parameter could dangle by then.
+// - Lazily started: calling a coroutine returning Task<T> allocates its frame and runs nothing;
+//   the body starts when the task is awaited (or spawned on an Executor, see executor.h).
+// - Awaiting is a symmetric transfer: the caller suspends and the callee runs at once on the
+//   same thread, no scheduler hop; when the callee finishes, its caller continues directly.
+// - An exception escaping the callee is rethrown in its caller at the co_await.
+// - Move-only. Destroying a Task destroys its frame (and, through the frame's locals, every
+//   task it is awaiting): a chain of awaiting coroutines is owned by its outermost task.
+// - Frames come from a per-thread free list of size classes (promise operator new/delete), so
+//   a call costs no malloc once a thread has warmed up (plain operator new under ASan, so use
+//   after free stays visible).
+//
+// Coroutine parameters are taken by value: a task starts when it is awaited, so a reference
+// parameter could dangle by then.
+//
+// A chain of awaiting tasks started by Executor::spawn is a unit: its outermost (root) task
+// records the executor and is what is destroyed when a suspended chain is abandoned. Whoever
+// holds a suspended chain's resumption (a timer, a ready queue, a UniqueFunction in a waiter
+// list) owns the whole chain.
 #pragma once
 
-#include <utility>  // Boost 1.74's awaitable.hpp needs std::exchange declared first.
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
-#include <memory>
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace tierkv {
 
-template <typename T>
-using Task = boost::asio::awaitable<T>;
+class Executor;
 
-// A move-only, type-erased `void()` callable: holds Asio completion handlers, which are
-// move-only and so do not fit in std::function.
+template <typename T>
+class Task;
+
+namespace detail {
+
+// Frame memory: per-thread free lists by size class (see the header comment).
+void* allocate_frame(size_t bytes);
+void free_frame(void* frame, size_t bytes) noexcept;
+
+struct PromiseBase {
+  // Set by the first co_await of the task; null for a root (spawned) task.
+  std::coroutine_handle<> continuation;
+  // The chain's root task's promise (the task itself for a root); set when started.
+  PromiseBase* root = nullptr;
+  // Meaningful on a root only: where the chain runs, when it was spawned (see
+  // Executor::spawn), and its own handle (destroying it destroys the whole chain).
+  Executor* executor = nullptr;
+  uint64_t epoch = 0;
+  std::coroutine_handle<> self;
+  std::exception_ptr error;
+
+  static void* operator new(size_t bytes) { return allocate_frame(bytes); }
+  static void operator delete(void* frame, size_t bytes) noexcept { free_frame(frame, bytes); }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { error = std::current_exception(); }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <typename P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> finished) noexcept {
+      PromiseBase& promise = finished.promise();
+      if (promise.continuation) return promise.continuation;
+      return finish_root(promise);
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+
+  // A spawned task finished: frees its frame and hands an escaped exception to its executor.
+  static std::coroutine_handle<> finish_root(PromiseBase& root) noexcept;
+};
+
+template <typename T>
+struct TaskPromise final : PromiseBase {
+  Task<T> get_return_object() noexcept;
+  template <typename V>
+  void return_value(V&& v) {
+    value.emplace(std::forward<V>(v));
+  }
+  T result() {
+    if (error) std::rethrow_exception(error);
+    return std::move(*value);
+  }
+  std::optional<T> value;
+};
+
+template <>
+struct TaskPromise<void> final : PromiseBase {
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void result() {
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+}  // namespace detail
+
+template <typename T>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::TaskPromise<T>;
+
+  Task() = default;  // holds nothing
+  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      if (handle_) handle_.destroy();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() {
+    if (handle_) handle_.destroy();
+  }
+
+  // Awaiting: the caller suspends and this task runs until it finishes or suspends itself.
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+    promise_type& promise = handle_.promise();
+    promise.continuation = caller;
+    promise.root = caller.promise().root;
+    return handle_;
+  }
+  T await_resume() { return handle_.promise().result(); }
+
+ private:
+  friend struct detail::TaskPromise<T>;
+  friend class Executor;
+  explicit Task(std::coroutine_handle<promise_type> handle) : handle_(handle) {}
+
+  std::coroutine_handle<promise_type> handle_;
+};
+
+namespace detail {
+template <typename T>
+Task<T> TaskPromise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<TaskPromise<T>>::from_promise(*this));
+}
+inline Task<void> TaskPromise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<TaskPromise<void>>::from_promise(*this));
+}
+}  // namespace detail
+
+// A suspended chain of tasks: the innermost suspended coroutine and the chain's root. An
+// executor either resumes it (leaf set) or destroys the whole chain (leaf null: a discard).
+struct ParkedCoroutine {
+  std::coroutine_handle<> leaf;
+  detail::PromiseBase* root = nullptr;
+
+  template <typename P>
+  static ParkedCoroutine of(std::coroutine_handle<P> suspended) {
+    return ParkedCoroutine{suspended, suspended.promise().root};
+  }
+  Executor* executor() const { return root->executor; }
+  uint64_t epoch() const { return root->epoch; }
+  void resume() const { leaf.resume(); }
+  // Destroys every frame of the chain (from the root down), resuming none.
+  void destroy() const { root->self.destroy(); }
+};
+
+// A one-shot, move-only `void()` callable that resumes one suspended chain of tasks: calling it
+// schedules the chain on its executor (never runs it inline, so the caller's code finishes
+// first). Destroying it uncalled abandons the chain: the executor destroys its frames later
+// (on its loop, or at SimExecutor::shutdown), never inside this destructor. Holds two
+// pointers, no allocation.
 class UniqueFunction {
  public:
   UniqueFunction() = default;
-  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
-  UniqueFunction(F&& f)  // NOLINT: implicit by design
-      : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(f))) {}
-  UniqueFunction(UniqueFunction&&) noexcept = default;
-  UniqueFunction& operator=(UniqueFunction&&) noexcept = default;
-
-  explicit operator bool() const { return impl_ != nullptr; }
-  void operator()() {
-    auto impl = std::move(impl_);  // one-shot: the callable may destroy what owns us
-    impl->call();
+  explicit UniqueFunction(ParkedCoroutine parked) : parked_(parked) {}
+  UniqueFunction(UniqueFunction&& other) noexcept : parked_(std::exchange(other.parked_, {})) {}
+  UniqueFunction& operator=(UniqueFunction&& other) noexcept {
+    if (this != &other) {
+      discard();
+      parked_ = std::exchange(other.parked_, {});
+    }
+    return *this;
   }
+  UniqueFunction(const UniqueFunction&) = delete;
+  UniqueFunction& operator=(const UniqueFunction&) = delete;
+  ~UniqueFunction() { discard(); }
+
+  explicit operator bool() const { return parked_.root != nullptr; }
+  // REQUIRES: holds a chain. Empties the holder.
+  void operator()();
 
  private:
-  struct Base {
-    virtual ~Base() = default;
-    virtual void call() = 0;
-  };
-  template <typename F>
-  struct Impl final : Base {
-    explicit Impl(F&& f) : f_(std::move(f)) {}
-    explicit Impl(const F& f) : f_(f) {}
-    void call() override { f_(); }
-    F f_;
-  };
-  std::unique_ptr<Base> impl_;
+  void discard() noexcept;
+  ParkedCoroutine parked_;
 };
 
 // Suspends the calling coroutine and hands `register_resume` a one-shot callback that resumes
-// it (through the coroutine's executor). The basis of sleep, yield and the async mutex.
+// it (through the coroutine's executor). The basis of yield and the async mutex. Not a
+// coroutine itself: awaiting it costs no frame.
 //
 // REQUIRES (g++ 12 bug, applies to every co_await, not only this one): an argument written as
 // a braced aggregate temporary (`f(WalRecord{...})`) or as a lambda expression, directly inside
@@ -65,24 +209,23 @@ class UniqueFunction {
 // Executor::run_blocking capture only trivially destructible things (pointers, references,
 // integers); build aggregates in a named variable first and pass std::move(name).
 template <typename Register>
-Task<void> suspend_until_resumed(Register register_resume) {
-  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
-      [register_resume = std::move(register_resume)](auto handler) mutable {
-        auto executor = boost::asio::get_associated_executor(handler);
-        register_resume(UniqueFunction(
-            [handler = std::move(handler), executor]() mutable {
-              boost::asio::post(executor, std::move(handler));
-            }));
-      },
-      boost::asio::use_awaitable);
-}
-
-// Completion handler for spawned coroutines: an exception escaping an engine coroutine is a
-// bug, so it propagates out of the event loop instead of vanishing.
-struct RethrowOnError {
-  void operator()(std::exception_ptr e) const {
-    if (e) std::rethrow_exception(e);
+class [[nodiscard]] ResumeAwaiter {
+ public:
+  explicit ResumeAwaiter(Register register_resume) : register_(std::move(register_resume)) {}
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  void await_suspend(std::coroutine_handle<P> caller) {
+    register_(UniqueFunction(ParkedCoroutine::of(caller)));
   }
+  void await_resume() const noexcept {}
+
+ private:
+  Register register_;
 };
+
+template <typename Register>
+ResumeAwaiter<Register> suspend_until_resumed(Register register_resume) {
+  return ResumeAwaiter<Register>(std::move(register_resume));
+}
 
 }  // namespace tierkv

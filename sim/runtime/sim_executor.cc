@@ -2,84 +2,93 @@
 
 #include <algorithm>
 #include <cassert>
+#include <coroutine>
 #include <exception>
 #include <limits>
 #include <utility>
 
 namespace tierkv::sim {
 
-class SimExecutor::DrainableIoContext final : public boost::asio::io_context {
+class SimExecutor::Suspension {
  public:
-  DrainableIoContext() : boost::asio::io_context(1) {}
-  // Destroys every queued handler without running it (execution_context::shutdown). Handlers
-  // posted later are queued and destroyed by the next drain or the destructor.
-  void drain() { shutdown(); }
+  Suspension(SimExecutor* executor, Delay kind, uint64_t delay_us, std::function<void()>* fn)
+      : executor_(executor), kind_(kind), delay_us_(delay_us), fn_(fn) {}
+  Suspension(const Suspension&) = delete;
+  Suspension& operator=(const Suspension&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  void await_suspend(std::coroutine_handle<P> caller) {
+    parked_ = ParkedCoroutine::of(caller);
+    SimExecutor& ex = *executor_;
+    const uint64_t wait_us = kind_ == Delay::kSeeded ? ex.prng_.range(0, delay_us_) : delay_us_;
+    ex.add_timer(ex.clock_.now_us() + wait_us, this);
+  }
+  void await_resume() {
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+  SimExecutor* executor_;
+  Delay kind_;
+  uint64_t delay_us_;
+  std::function<void()>* fn_;  // run_blocking's work, run when the first timer fires
+  ParkedCoroutine parked_;
+  std::exception_ptr error_;  // what fn threw: rethrown in the caller
 };
 
 SimExecutor::SimExecutor(SimClock& clock, Prng& prng, TraceHash& trace,
                          SimExecutorOptions options)
-    : clock_(clock),
-      prng_(prng),
-      trace_(trace),
-      options_(options),
-      io_(std::make_unique<DrainableIoContext>()) {}
+    : clock_(clock), prng_(prng), trace_(trace), options_(options) {}
 
-SimExecutor::~SimExecutor() {
-  shutdown();
-  io_.reset();
-  retired_.clear();
-}
+SimExecutor::~SimExecutor() { shutdown(); }
 
-boost::asio::any_io_executor SimExecutor::asio_executor() { return io_->get_executor(); }
-
-uint32_t SimExecutor::take_slot() {
-  if (!free_slots_.empty()) {
-    const uint32_t slot = free_slots_.back();
-    free_slots_.pop_back();
-    return slot;
+void SimExecutor::post(ParkedCoroutine parked) {
+  if (parked.epoch() != epoch_) {
+    retired_.push_back(parked);  // spawned before the last shutdown: never runs again
+    return;
   }
-  assert(slots_.size() < std::numeric_limits<uint32_t>::max());
-  slots_.emplace_back();
-  return static_cast<uint32_t>(slots_.size() - 1);
+  ready_.push_back(parked);
 }
 
-void SimExecutor::add_timer(uint64_t deadline_us, uint32_t slot) {
+void SimExecutor::add_timer(uint64_t deadline_us, Suspension* suspended) {
   assert(deadline_us >= clock_.now_us() && "timer deadline overflows the clock");
-  assert(slots_[slot].resume);
-  timers_.push_back(Timer{deadline_us, next_sequence_++, slot});
+  timers_.push_back(Timer{deadline_us, next_sequence_++, suspended});
   std::push_heap(timers_.begin(), timers_.end(), FiresLater{});
 }
 
-// Not a coroutine (no frame of its own): it returns Asio's suspension, whose initiation runs
-// when the caller awaits, so the deadline and the latency are drawn then, not before.
-Task<void> SimExecutor::suspend(Delay kind, uint64_t delay_us, std::function<void()> fn) {
-  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                     void(std::exception_ptr)>(
-      [this, kind, delay_us](auto handler, std::function<void()> work) {
-        const uint32_t slot = take_slot();
-        slots_[slot].resume.emplace(std::move(handler));
-        slots_[slot].fn = std::move(work);
-        const uint64_t wait_us = kind == Delay::kSeeded ? prng_.range(0, delay_us) : delay_us;
-        add_timer(clock_.now_us() + wait_us, slot);
-      },
-      boost::asio::use_awaitable, std::move(fn));
-}
-
+// Each is a coroutine of its own (lazily started), so the deadline and the latency are drawn
+// when the caller awaits, not before.
 Task<void> SimExecutor::sleep_us(uint64_t duration_us) {
-  return suspend(Delay::kExact, duration_us, nullptr);
+  co_await Suspension(this, Delay::kExact, duration_us, nullptr);
 }
 
-Task<void> SimExecutor::yield() { return suspend(Delay::kSeeded, options_.latency_us_max, nullptr); }
+Task<void> SimExecutor::yield() {
+  co_await Suspension(this, Delay::kSeeded, options_.latency_us_max, nullptr);
+}
 
 Task<void> SimExecutor::run_blocking(std::function<void()> fn) {
   assert(fn);
-  return suspend(Delay::kSeeded, options_.blocking_latency_us_max, std::move(fn));
+  co_await Suspension(this, Delay::kSeeded, options_.blocking_latency_us_max, &fn);
+}
+
+void SimExecutor::run_now(ParkedCoroutine parked) {
+  ++steps_;
+  if (parked.leaf) {
+    parked.resume();
+  } else {
+    parked.destroy();  // abandoned by its holder (a waiter list destroyed)
+  }
+  rethrow_escaped();
 }
 
 size_t SimExecutor::poll_ready() {
-  if (io_->stopped()) io_->restart();
-  const size_t ran = io_->poll();
-  steps_ += ran;
+  size_t ran = 0;
+  while (!ready_.empty()) {
+    const ParkedCoroutine parked = ready_.front();
+    ready_.pop_front();
+    ++ran;
+    run_now(parked);
+  }
   return ran;
 }
 
@@ -90,23 +99,20 @@ void SimExecutor::fire_next_timer() {
   timers_.pop_back();
   clock_.advance_to(timer.deadline_us);  // asserts monotonic time
   trace_.mix("timer", timer.deadline_us, timer.sequence);
-  ++steps_;
-  Slot& slot = slots_[timer.slot];
-  std::exception_ptr error;
-  if (slot.fn) {  // run_blocking's first timer: the work, then the latency back
-    std::function<void()> fn = std::move(slot.fn);
-    slot.fn = nullptr;
+  Suspension& suspended = *timer.suspended;
+  if (suspended.fn_ != nullptr) {  // run_blocking's first timer: the work, then the latency back
+    std::function<void()>* fn = std::exchange(suspended.fn_, nullptr);
     try {
-      fn();
-      add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), timer.slot);
+      (*fn)();
+      ++steps_;
+      add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &suspended);
       return;
     } catch (...) {
-      error = std::current_exception();  // thrown in the caller at once, as fn's own frame would
+      suspended.error_ = std::current_exception();  // thrown in the caller at once
     }
   }
-  free_slots_.push_back(timer.slot);
-  // Resumes the coroutine here; it may suspend again and reuse this very slot.
-  slot.resume(std::move(error));
+  // Resumes the coroutine here; it may suspend again before this returns.
+  run_now(suspended.parked_);
 }
 
 bool SimExecutor::run_until(const std::function<bool()>& done) {
@@ -135,23 +141,20 @@ void SimExecutor::run_for(uint64_t duration_us) {
 }
 
 void SimExecutor::shutdown() {
-  // Destroying a parked handler destroys its coroutine frames, whose destructors may park or
-  // post more work: repeat until nothing is left.
-  while (!timers_.empty()) {
-    std::vector<Timer> doomed = std::move(timers_);
-    timers_.clear();
-    for (const Timer& timer : doomed) {
-      Slot& slot = slots_[timer.slot];
-      slot.fn = nullptr;
-      free_slots_.push_back(timer.slot);
-      slot.resume.reset();
+  // Destroying a chain runs its frames' destructors, which may park, resume or abandon more
+  // chains: repeat until nothing is left.
+  while (!timers_.empty() || !ready_.empty() || !retired_.empty()) {
+    const std::vector<Timer> parked = std::exchange(timers_, {});
+    for (const Timer& timer : parked) {
+      const ParkedCoroutine chain = timer.suspended->parked_;  // the Suspension dies with it
+      chain.destroy();
     }
+    const std::deque<ParkedCoroutine> ready = std::exchange(ready_, {});
+    for (const ParkedCoroutine& chain : ready) chain.destroy();
+    const std::vector<ParkedCoroutine> retired = std::exchange(retired_, {});
+    for (const ParkedCoroutine& chain : retired) chain.destroy();
   }
-  io_->drain();
-  for (auto& retired : retired_) retired->drain();
-  assert(timers_.empty());
-  retired_.push_back(std::move(io_));
-  io_ = std::make_unique<DrainableIoContext>();
+  ++epoch_;
 }
 
 }  // namespace tierkv::sim

@@ -1,12 +1,12 @@
 // SimExecutor: the simulator's Executor. One thread, virtual time, seeded latencies.
 //
-// How it runs: coroutines live on one boost::asio::io_context that is only ever polled from the
-// thread calling run_*(). Sleeping coroutines park their Asio completion handler, inline (no
-// heap allocation), in the executor's own timer queue, ordered by (deadline_us, sequence) so
-// equal deadlines fire in FIFO order (Asio's timer heap does not promise that). The loop polls
-// the io_context until nothing is ready, then pops the earliest timer, jumps the SimClock to its
-// deadline and resumes that coroutine directly from the loop (no posted hop: nothing else is
-// ready at that moment, so running it inline is the order a post would give), and repeats.
+// How it runs: spawn() and every resumption (UniqueFunction) append the suspended chain of
+// tasks to a FIFO ready queue. Sleeping coroutines park in the executor's own timer heap,
+// ordered by (deadline_us, sequence) so equal deadlines fire in FIFO order; the awaiter that
+// parked them lives in their frame, so a suspension costs no heap allocation. The loop runs
+// the ready queue until it is empty, then pops the earliest timer, jumps the SimClock to its
+// deadline and resumes that coroutine directly from the loop (nothing else is ready at that
+// moment), and repeats.
 //
 // Where interleavings come from: yield() and run_blocking() sleep a latency drawn from the
 // run's Prng, so concurrent coroutines interleave differently per seed and identically for one
@@ -15,22 +15,20 @@
 // when the second fires. Every timer firing is mixed into the TraceHash ("timer", deadline_us,
 // sequence).
 //
-// Crashes: shutdown() destroys every parked timer handler and every handler queued on the
-// io_context without running them. Destroying a parked Asio awaitable handler destroys its
-// coroutine frames, so a crashed world's coroutines are abandoned, not resumed. The executor
-// is usable again afterwards (a fresh io_context: asio_executor() returns a new executor).
-// Coroutines parked outside the executor (e.g. in an async mutex's waiter list) die when their
-// holder is destroyed; Asio then posts their unwinding to the old io_context, which shutdown()
-// keeps alive (retired, never run) so that post is safe; retired contexts are drained again on
-// the next shutdown() and freed with the executor. Recipe for a crash restart:
+// Crashes: shutdown() destroys every parked and every ready chain without running it, then
+// starts a new spawn generation. Coroutines parked outside the executor (e.g. in an async
+// mutex's waiter list) die when their holder is destroyed: the holder's UniqueFunction hands
+// the chain back, and a chain of an older generation, resumed or abandoned, is never run: it
+// is kept (retired) and destroyed by the next shutdown() or with the executor. A chain of the
+// current generation abandoned by its holder is destroyed from the ready queue, in turn.
+// Recipe for a crash restart:
 //   executor.shutdown(); destroy the world's objects; env.crash(); executor.shutdown(); reopen.
 //
-// Errors: an exception escaping a spawned coroutine (RethrowOnError) propagates out of the
-// run_*() call that was driving the loop; the loop can be driven again afterwards.
+// Errors: an exception escaping a spawned coroutine propagates out of the run_*() call that
+// was driving the loop; the loop can be driven again afterwards.
 // Thread-safety: none. Everything, including run_*(), runs on one thread.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -40,7 +38,6 @@
 #include <vector>
 
 #include "engine/exec/executor.h"
-#include "sim/runtime/inline_handler.h"
 #include "sim/runtime/prng.h"
 #include "sim/runtime/sim_clock.h"
 #include "sim/runtime/trace.h"
@@ -64,7 +61,6 @@ class SimExecutor final : public Executor {
 
   Clock& clock() override { return clock_; }
   SimClock& sim_clock() { return clock_; }
-  boost::asio::any_io_executor asio_executor() override;
 
   // Resumes the caller once the clock reached now + duration_us (after every coroutine that
   // was due earlier, and after those due at the same time that slept first).
@@ -77,6 +73,7 @@ class SimExecutor final : public Executor {
   // Runs until done() is true or nothing is left to run (no ready handler, no timer).
   // Returns done().
   bool run_until(const std::function<bool()>& done) override;
+  void post(ParkedCoroutine parked) override;
 
   // Same, but never fires a timer whose deadline is past deadline_us: stops there with the
   // clock at or before deadline_us (the bound a liveness check needs). Returns done().
@@ -89,27 +86,26 @@ class SimExecutor final : public Executor {
   void run_for(uint64_t duration_us);
 
   // Abandons every pending coroutine (see the header comment). Afterwards pending_timers() is
-  // 0 and the executor runs new work on a fresh io_context.
+  // 0; work spawned afterwards runs as usual.
   void shutdown();
 
   size_t pending_timers() const { return timers_.size(); }
-  // Handlers run plus timers fired since construction: a measure of simulated work.
+  // Ready chains run plus timers fired since construction: a measure of simulated work.
   uint64_t steps() const { return steps_; }
   const SimExecutorOptions& options() const { return options_; }
 
  private:
-  // One suspended coroutine: its resumption, and for run_blocking the work still to run. Slots
-  // live in a deque (never moved while parked); freed ones are reused, so a suspension costs
-  // no heap allocation once the run has warmed up.
-  struct Slot {
-    InlineHandler resume;       // Asio's handler: resumes the coroutine (inline, no post)
-    std::function<void()> fn;   // run_blocking's work, run when the first timer fires
-  };
+  enum class Delay { kExact, kSeeded };
+  // The awaiter sleep_us, yield and run_blocking suspend on: parks the caller with a timer at
+  // now + delay (kSeeded: a latency drawn in [0, delay_us] when the caller suspends); fn, if
+  // set, runs when that timer fires, and the caller resumes after a second seeded blocking
+  // latency. Lives in the suspended coroutine's frame.
+  class Suspension;
   // The heap holds plain entries; "later" compares as "less" so the earliest is on top.
   struct Timer {
     uint64_t deadline_us;
     uint64_t sequence;
-    uint32_t slot;
+    Suspension* suspended;  // lives in the suspended coroutine's frame
   };
   struct FiresLater {
     bool operator()(const Timer& a, const Timer& b) const {
@@ -117,30 +113,20 @@ class SimExecutor final : public Executor {
       return a.sequence > b.sequence;
     }
   };
-  enum class Delay { kExact, kSeeded };
 
-  // Suspends the caller (at its co_await) and parks it in a slot with a timer at now + delay
-  // (kSeeded: a latency drawn in [0, delay_us]); fn, if set, runs when that timer fires, and
-  // the caller resumes after a second seeded blocking latency.
-  Task<void> suspend(Delay kind, uint64_t delay_us, std::function<void()> fn);
-  uint32_t take_slot();
-  void add_timer(uint64_t deadline_us, uint32_t slot);
-  // Runs ready handlers until none is ready; returns how many ran.
+  void add_timer(uint64_t deadline_us, Suspension* suspended);
+  // Runs ready chains until none is ready; returns how many ran.
   size_t poll_ready();
   void fire_next_timer();
+  void run_now(ParkedCoroutine parked);
 
   SimClock& clock_;
   Prng& prng_;
   TraceHash& trace_;
   SimExecutorOptions options_;
-  // An io_context whose queued handlers can be destroyed without running them.
-  class DrainableIoContext;
-
-  std::unique_ptr<DrainableIoContext> io_;
-  std::vector<std::unique_ptr<DrainableIoContext>> retired_;
-  std::vector<Timer> timers_;  // a heap under FiresLater
-  std::deque<Slot> slots_;
-  std::vector<uint32_t> free_slots_;
+  std::deque<ParkedCoroutine> ready_;    // FIFO
+  std::vector<ParkedCoroutine> retired_;  // chains of older generations: destroyed, never run
+  std::vector<Timer> timers_;             // a heap under FiresLater
   uint64_t next_sequence_ = 0;
   uint64_t steps_ = 0;
 };

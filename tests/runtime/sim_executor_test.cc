@@ -206,7 +206,7 @@ TEST(SimExecutorTest, ShutdownAbandonsSleepingAndQueuedCoroutines) {
   w.executor.spawn(sleeper(&w.executor, DestroyCounter(&destroyed), &resumed));
   EXPECT_FALSE(w.executor.run_until([] { return false; }, 10));
   EXPECT_EQ(w.executor.pending_timers(), 1u);
-  // A second coroutine is queued on the io_context but never started.
+  // A second coroutine is queued on the ready queue but never started.
   w.executor.spawn(sleeper(&w.executor, DestroyCounter(&destroyed), &resumed));
   EXPECT_EQ(destroyed, 0);
   w.executor.shutdown();
@@ -234,9 +234,36 @@ TEST(SimExecutorTest, CoroutineParkedOutsideTheExecutorDiesWithItsHolder) {
   ASSERT_TRUE(parked.has_value());
   w.executor.shutdown();
   EXPECT_EQ(destroyed, 0);  // still owned by the holder
-  parked.reset();           // the holder dies after shutdown: unwinding goes to the old context
+  parked.reset();           // the holder dies after shutdown: the chain is retired, not run
   w.executor.shutdown();
   EXPECT_EQ(destroyed, 1);
+}
+
+// A chain spawned before a shutdown belongs to the crashed world: resuming it afterwards (a
+// holder that outlived the crash releasing its waiters) must not run it on the new world.
+TEST(SimExecutorTest, ACoroutineOfACrashedWorldResumedAfterShutdownNeverRuns) {
+  World w(15);
+  int destroyed = 0;
+  bool resumed = false;
+  std::optional<UniqueFunction> parked;
+  w.executor.spawn([](DestroyCounter guard, std::optional<UniqueFunction>* parked,
+                      bool* resumed) -> Task<void> {
+    auto park = [parked](UniqueFunction resume) { parked->emplace(std::move(resume)); };
+    co_await suspend_until_resumed(std::move(park));
+    *resumed = true;
+    (void)guard;
+  }(DestroyCounter(&destroyed), &parked, &resumed));
+  w.executor.run_until_idle();
+  ASSERT_TRUE(parked.has_value());
+  w.executor.shutdown();
+  (*parked)();
+  parked.reset();
+  w.executor.run_until_idle();
+  EXPECT_FALSE(resumed);
+  EXPECT_EQ(destroyed, 0);
+  w.executor.shutdown();
+  EXPECT_EQ(destroyed, 1);
+  EXPECT_FALSE(resumed);
 }
 
 TEST(SimExecutorTest, ExceptionInSpawnedCoroutinePropagatesOutOfTheLoop) {
