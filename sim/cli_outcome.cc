@@ -160,6 +160,14 @@ Result<Scenario> load_scenario_file(const std::string& path) {
 Status save_scenario_file(const std::string& path, const Scenario& scenario) {
   std::error_code error;
   const std::filesystem::path target(path);
+  // The file is written beside the target and renamed over it, which would replace a device,
+  // FIFO or socket (`-o /dev/null` run as root) with a regular file: refuse those instead.
+  const std::filesystem::file_status existing = std::filesystem::status(target, error);
+  if (std::filesystem::exists(existing) && !std::filesystem::is_regular_file(existing)) {
+    return Status::invalid_argument(path + ": not a regular file; a scenario is saved as a file " +
+                                    "(written beside it, then renamed over it)");
+  }
+  error.clear();
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), error);
   if (error) return Status::io_error(path + ": cannot create directory: " + error.message());
   const std::string temporary = path + ".tmp";

@@ -1,5 +1,7 @@
 // tierkv-sim's flags and subcommands (run, replay, replay-all) on a fake driver: exit codes,
 // messages naming the bad flag or field, failure files and reproduce lines.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -190,6 +192,19 @@ TEST(RunCommand, ScenarioFileRunsAsWritten) {
   EXPECT_EQ(run(command).code, kExitViolation);
   command.ops = 5;  // cannot reshape a file
   EXPECT_EQ(run(command).code, kExitBadInput);
+}
+
+TEST(SaveScenarioFile, RefusesAPathThatIsNotARegularFileAndLeavesItAsItWas) {
+  const fs::path dir = scratch_dir("save_not_regular");
+  const fs::path fifo = dir / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Status saved = save_scenario_file(fifo.string(), testing::fake_generate(1, GenerateOptions{}));
+  EXPECT_EQ(saved.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(saved.to_string().find("not a regular file"), std::string::npos);
+  EXPECT_TRUE(fs::is_fifo(fifo));  // the rename would have replaced it with a regular file
+  EXPECT_FALSE(fs::exists(dir / "pipe.tmp"));
+  EXPECT_TRUE(save_scenario_file(fs::path(dir / "ok.json").string(),
+                                 testing::fake_generate(1, GenerateOptions{})).ok());
 }
 
 TEST(ReplayCommand, MalformedFileExitsTwoNamingFileAndField) {
