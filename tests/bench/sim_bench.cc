@@ -42,7 +42,7 @@
 // instead of a Boost.Asio awaitable, the SimExecutor a ready queue of suspended coroutines
 // plus its timer heap, AsyncMutex's waiter queue allocates nothing while empty; same order of
 // events, same trace hashes as before). Instructions per seed (callgrind, warm):
-//   BM_SimMemory, seeds 1-8:               168.9M -> 135.2M in all (-20.0%; 52.8k -> 42.2k per op)
+//   BM_SimMemory, seeds 1-8:               168.9M -> 135.6M in all (-19.7%; 52.8k -> 42.4k per op)
 //   BM_SimVersionedNoFaults world, 1-4:    579.9M -> 531.2M in all (-8.4%; LtHash dominates)
 // CPU-time rates, both builds run alternately 3 times on the shared 2-core machine (load
 // 4.4-5.6), medians: BM_SimMemory 83.8k -> 109.5k ops/s, 133x -> 174x simulated/real;
