@@ -57,17 +57,8 @@ class PostedChain {
 
 void AsioExecutor::post(ParkedCoroutine parked) {
   boost::asio::post(io_context_, [this, chain = PostedChain(parked)]() mutable {
-    run_posted(chain.release());
+    run_parked(chain.release());
   });
-}
-
-void AsioExecutor::run_posted(ParkedCoroutine parked) {
-  if (parked.leaf) {
-    parked.resume();
-  } else {
-    parked.destroy();
-  }
-  rethrow_escaped();
 }
 
 Task<void> AsioExecutor::sleep_us(uint64_t duration_us) {

@@ -49,9 +49,6 @@ class AsioExecutor final : public Executor {
   void post(ParkedCoroutine parked) override;
 
  private:
-  // Resumes or destroys a posted chain on the loop thread.
-  void run_posted(ParkedCoroutine parked);
-
   RealClock clock_;
   // Sleeps and run_blocking calls not finished yet: what could still make a handler ready.
   // Declared first: abandoned work that still counts itself is destroyed with the members below.

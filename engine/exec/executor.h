@@ -62,6 +62,17 @@ class Executor {
     if (escaped_) std::rethrow_exception(std::exchange(escaped_, nullptr));
   }
 
+  // Runs a posted chain on the loop: resumes it, or destroys it when its holder abandoned it
+  // (leaf null); then rethrows what escaped a spawned task.
+  void run_parked(ParkedCoroutine parked) {
+    if (parked.leaf) {
+      parked.resume();
+    } else {
+      parked.destroy();
+    }
+    rethrow_escaped();
+  }
+
  private:
   friend struct detail::PromiseBase;
   std::exception_ptr escaped_;

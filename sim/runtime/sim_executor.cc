@@ -73,12 +73,7 @@ Task<void> SimExecutor::run_blocking(std::function<void()> fn) {
 
 void SimExecutor::run_now(ParkedCoroutine parked) {
   ++steps_;
-  if (parked.leaf) {
-    parked.resume();
-  } else {
-    parked.destroy();  // abandoned by its holder (a waiter list destroyed)
-  }
-  rethrow_escaped();
+  run_parked(parked);
 }
 
 size_t SimExecutor::poll_ready() {

@@ -118,7 +118,7 @@ class SimExecutor final : public Executor {
   // Runs ready chains until none is ready; returns how many ran.
   size_t poll_ready();
   void fire_next_timer();
-  void run_now(ParkedCoroutine parked);
+  void run_now(ParkedCoroutine parked);  // counts a step, then run_parked
 
   SimClock& clock_;
   Prng& prng_;
