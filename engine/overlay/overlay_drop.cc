@@ -157,7 +157,7 @@ Task<Result<uint64_t>> OverlayStore::collect_garbage(std::vector<std::string> ha
                                  co_await block_record_locked(hash));
       batch.remove(layout::garbage_key(hash));
       if (!block.has_value() || block->refcount != 0) continue;  // stale marker or revived
-      batch.remove(layout::block_bytes_key(block->sequence));
+      batch.remove(bytes_key(block->sequence));
       batch.remove(layout::block_record_key(hash));
       meta.used_bytes = checked_sub(meta.used_bytes, block->size_bytes, "quota used bytes");
       meta.block_count = checked_sub(meta.block_count, 1, "quota block count");

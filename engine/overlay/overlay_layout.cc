@@ -117,6 +117,12 @@ std::string block_bytes_key(uint64_t sequence) {
 std::string block_bytes_prefix() { return "b"; }
 std::string garbage_key(std::string_view hash) { return tagged('g', hash); }
 std::string garbage_prefix() { return "g"; }
+std::string journal_key(uint64_t sequence) {
+  std::string key = "w";
+  put_big_endian64(&key, sequence);
+  return key;
+}
+std::string journal_prefix() { return "w"; }
 
 std::string_view key_suffix(std::string_view key) {
   assert(!key.empty());
@@ -129,6 +135,12 @@ bool parse_leaf_key(std::string_view key, uint64_t* id, uint32_t* index) {
 
 bool parse_block_bytes_key(std::string_view key, uint64_t* sequence) {
   if (key.size() != 1 + 8 || key[0] != 'b') return false;
+  *sequence = decode_big_endian64(key.data() + 1);
+  return true;
+}
+
+bool parse_journal_key(std::string_view key, uint64_t* sequence) {
+  if (key.size() != 1 + 8 || key[0] != 'w') return false;
   *sequence = decode_big_endian64(key.data() + 1);
   return true;
 }
@@ -146,7 +158,7 @@ bool parse_reference_key(std::string_view key, uint64_t* id, uint64_t* sequence)
 
 std::string encode_meta(const MetaRecord& meta) {
   std::string out;
-  put_fixed32(&out, kFormatVersion);
+  put_fixed32(&out, meta.format);
   put_fixed64(&out, meta.used_bytes);
   put_fixed64(&out, meta.reserved_bytes);
   put_fixed64(&out, meta.block_count);
@@ -165,18 +177,55 @@ Result<MetaRecord> decode_meta(std::string_view bytes) {
                               std::to_string(kFormatVersion) + " (" + std::to_string(kBodyBytes) +
                               " bytes): a store written by an older tierkv? It is not migrated");
   }
-  uint32_t format = 0;
-  if (!get_fixed32(&body, &format) || format != kFormatVersion) {
-    return Status::corruption("overlay meta record has format " + std::to_string(format) +
-                              "; this build reads format " + std::to_string(kFormatVersion));
-  }
   MetaRecord meta;
+  if (!get_fixed32(&body, &meta.format) ||
+      (meta.format != kFormatVersion && meta.format != kFormatJournaled)) {
+    return Status::corruption("overlay meta record has format " + std::to_string(meta.format) +
+                              "; this build reads formats " + std::to_string(kFormatVersion) +
+                              " and " + std::to_string(kFormatJournaled));
+  }
   if (!get_fixed64(&body, &meta.used_bytes) || !get_fixed64(&body, &meta.reserved_bytes) ||
       !get_fixed64(&body, &meta.block_count) || !get_fixed64(&body, &meta.next_overlay_id) ||
       !get_fixed64(&body, &meta.next_block_sequence) || !body.empty()) {
     return Status::corruption("overlay meta record: bad length");
   }
   return meta;
+}
+
+namespace {
+constexpr size_t kJournalHeaderBytes = 8 + 4 + kHashBytes + 8 + kCrcBytes;
+}  // namespace
+
+std::string encode_journal(const JournalHeader& header, std::string_view bytes) {
+  assert(header.hash.size() == kHashBytes);
+  std::string out;
+  out.reserve(kJournalHeaderBytes + bytes.size());
+  put_fixed64(&out, header.id);
+  put_fixed32(&out, header.index);
+  out.append(header.hash);
+  put_fixed64(&out, header.from_reserved);
+  seal(&out);
+  out.append(bytes);
+  return out;
+}
+
+Result<std::pair<JournalHeader, std::string_view>> decode_journal(std::string_view record,
+                                                                  std::string_view key) {
+  const std::string what = "overlay journal record " + hex(key);
+  if (record.size() < kJournalHeaderBytes) return Status::corruption(what + ": too short");
+  TIERKV_ASSIGN_OR_RETURN(std::string_view body,
+                          unseal(record.substr(0, kJournalHeaderBytes), what));
+  JournalHeader header;
+  if (!get_fixed64(&body, &header.id) || !get_fixed32(&body, &header.index)) {
+    return Status::corruption(what + ": bad header");
+  }
+  header.hash = std::string(body.substr(0, kHashBytes));
+  body.remove_prefix(kHashBytes);
+  if (!get_fixed64(&body, &header.from_reserved) || !body.empty()) {
+    return Status::corruption(what + ": bad header");
+  }
+  return std::pair<JournalHeader, std::string_view>(std::move(header),
+                                                    record.substr(kJournalHeaderBytes));
 }
 
 std::string encode_overlay(const OverlayRecord& record) {

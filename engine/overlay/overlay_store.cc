@@ -50,6 +50,7 @@ Task<Result<std::unique_ptr<OverlayStore>>> OverlayStore::open(Backend* backend,
 
 Task<Result<std::optional<std::string>>> OverlayStore::get_locked(std::string key) {
   assert(mutex_.locked());
+  if (auto it = pending_.find(key); it != pending_.end()) co_return it->second;
   Result<std::string> value = co_await blocking(*executor_, [&] { return backend_->get(key); });
   if (value.ok()) co_return std::optional<std::string>(std::move(value).value());
   if (value.status().is_not_found()) co_return std::optional<std::string>();
@@ -58,24 +59,124 @@ Task<Result<std::optional<std::string>>> OverlayStore::get_locked(std::string ke
 
 Task<Result<std::vector<KeyValue>>> OverlayStore::scan_locked(std::string prefix, size_t limit) {
   assert(mutex_.locked());
+  TIERKV_CO_RETURN_IF_ERROR(co_await flush_pending_locked());
   co_return co_await blocking(*executor_, [&] { return backend_->scan_prefix(prefix, limit); });
 }
 
 Task<Status> OverlayStore::commit_locked(WriteBatch batch) {
   assert(mutex_.locked());
   assert(loaded_);
+  if (!pending_.empty()) {
+    WriteBatch combined;
+    for (auto& [key, value] : pending_) {
+      if (value.has_value()) {
+        combined.put(key, std::move(*value));
+      } else {
+        combined.remove(key);
+      }
+    }
+    for (const BatchOp& op : batch.ops()) {
+      if (op.kind == BatchOp::Kind::kPut) {
+        combined.put(op.key, op.value);
+      } else {
+        combined.remove(op.key);
+      }
+    }
+    // Moved out: on failure the reload below redoes them from the journal.
+    pending_.clear();
+    pending_puts_ = 0;
+    batch = std::move(combined);
+  }
   Status status = co_await blocking(*executor_, [&] { return backend_->write(batch); });
   // A failed batch may or may not have reached the disk: trust the backend, not the cache.
   if (!status.ok()) loaded_ = false;
   co_return status;
 }
 
+Task<Status> OverlayStore::flush_pending_locked() {
+  if (pending_.empty()) co_return Status();
+  co_return co_await commit_locked(WriteBatch());
+}
+
+std::string OverlayStore::bytes_key(uint64_t sequence) const {
+  return journaled() ? layout::journal_key(sequence) : layout::block_bytes_key(sequence);
+}
+
+Result<std::string_view> OverlayStore::bytes_of_record(std::string_view record,
+                                                       std::string_view key) const {
+  if (!journaled()) return record;
+  TIERKV_ASSIGN_OR_RETURN(auto decoded, layout::decode_journal(record, key));
+  return decoded.second;
+}
+
+Task<Status> OverlayStore::replay_journal_locked() {
+  const KeyRange range{layout::journal_key(meta_.next_block_sequence),
+                       prefix_range(layout::journal_prefix()).end};
+  TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows, co_await blocking(*executor_, [&] {
+                               return backend_->scan(range, 0);
+                             }));
+  for (const KeyValue& row : rows) {
+    uint64_t sequence = 0;
+    if (!layout::parse_journal_key(row.key, &sequence) || sequence != meta_.next_block_sequence) {
+      co_return Status::corruption("overlay journal record " + layout::hex(row.key) +
+                                   " is not the next block sequence " +
+                                   std::to_string(meta_.next_block_sequence));
+    }
+    TIERKV_CO_ASSIGN_OR_RETURN(auto decoded, layout::decode_journal(row.value, row.key));
+    const layout::JournalHeader& header = decoded.first;
+    const std::string_view bytes = decoded.second;
+    const std::string where = "overlay journal record " + std::to_string(sequence);
+    if (layout::block_hash(bytes) != header.hash) {
+      co_return Status::corruption(where + ": the block fails its hash");
+    }
+    auto owner = std::find_if(overlays_.begin(), overlays_.end(),
+                              [&](const auto& entry) { return entry.second.id == header.id; });
+    // Redone puts are the newest writes (any other write would have written their metadata), so
+    // each one's overlay still takes it and its content is not stored yet.
+    if (owner == overlays_.end() || owner->second.status == OverlayStatus::kDeleting ||
+        owner->second.status == OverlayStatus::kFailure || header.index >= layout::kBlockIndexMax ||
+        layout::bit_is_set(bitmap_of(header.id), header.index)) {
+      co_return Status::corruption(where + " names overlay id " + std::to_string(header.id) +
+                                   " index " + std::to_string(header.index) +
+                                   ", which cannot take a new block");
+    }
+    if (block_filter_.may_contain(header.hash)) {
+      TIERKV_CO_ASSIGN_OR_RETURN(std::optional<layout::BlockRecord> stored,
+                                 co_await block_record_locked(header.hash));
+      if (stored.has_value()) {
+        co_return Status::corruption(where + ": its block " + layout::hex(header.hash) +
+                                     " is already stored");
+      }
+    }
+    meta_.reserved_bytes =
+        checked_sub(meta_.reserved_bytes, header.from_reserved, "quota reserved bytes");
+    meta_.used_bytes += bytes.size();
+    meta_.block_count += 1;
+    meta_.next_block_sequence = sequence + 1;
+    std::string& bitmap = bitmaps_[header.id];
+    layout::set_bit(&bitmap, header.index);
+    const uint32_t chunk = layout::chunk_of(header.index);
+    pending_[layout::leaf_key(header.id, header.index)] = header.hash;
+    pending_[layout::chunk_key(header.id, chunk)] = layout::encode_chunk(bitmap, chunk);
+    pending_[layout::reference_key(header.id, sequence)] = layout::encode_reference(1);
+    pending_[layout::block_record_key(header.hash)] =
+        layout::encode_block_record(layout::BlockRecord{1, bytes.size(), sequence});
+    pending_[layout::meta_key()] = layout::encode_meta(meta_);
+    block_filter_.add(header.hash);
+    ++pending_puts_;
+  }
+  co_return Status();
+}
+
 Task<Status> OverlayStore::load_locked() {
   assert(mutex_.locked());
   if (loaded_) co_return Status();
+  pending_.clear();  // redone from the journal below
+  pending_puts_ = 0;
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes,
                              co_await get_locked(layout::meta_key()));
   layout::MetaRecord meta;
+  if (options_.journal_puts_max > 0) meta.format = layout::kFormatJournaled;  // a new store
   if (meta_bytes.has_value()) {
     TIERKV_CO_ASSIGN_OR_RETURN(meta, layout::decode_meta(*meta_bytes));
   }
@@ -105,6 +206,7 @@ Task<Status> OverlayStore::load_locked() {
   meta_ = meta;
   overlays_ = std::move(overlays);
   bitmaps_ = std::move(bitmaps);
+  if (journaled()) TIERKV_CO_RETURN_IF_ERROR(co_await replay_journal_locked());
   loaded_ = true;
   co_return Status();
 }
@@ -211,6 +313,7 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
     co_return Status::conflict("put_block " + where + ": index already holds another block");
   }
   PutPlan plan;
+  plan.index = index;
   plan.meta = meta_;
   TIERKV_CO_RETURN_IF_ERROR(co_await plan_reference_locked(record.id, hash, std::move(bytes),
                                                            from_reservation, where, &plan));
@@ -225,7 +328,24 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
   std::optional<std::string> encoded = layout::encode_chunk(chunk_bits, 0);
   assert(encoded.has_value());
   plan.batch.put(layout::chunk_key(record.id, chunk), std::move(*encoded));
-  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
+  if (journaled() && plan.new_block && pending_puts_ < options_.journal_puts_max) {
+    // The journal record alone is the durable put; its metadata waits in pending_.
+    const std::vector<BatchOp>& ops = plan.batch.ops();
+    Status status =
+        co_await blocking(*executor_, [&] { return backend_->put(ops[0].key, ops[0].value); });
+    if (!status.ok()) {
+      loaded_ = false;
+      co_return status;
+    }
+    for (size_t i = 1; i < ops.size(); ++i) {
+      pending_[ops[i].key] = ops[i].kind == BatchOp::Kind::kPut
+                                 ? std::optional<std::string>(ops[i].value)
+                                 : std::nullopt;
+    }
+    ++pending_puts_;
+  } else {
+    TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
+  }
   if (plan.new_block) block_filter_.add(hash);
   meta_ = plan.meta;
   layout::set_bit(&bitmaps_[record.id], index);
@@ -273,7 +393,12 @@ Status OverlayStore::plan_new_block(uint64_t id, std::string hash, std::string b
   const layout::BlockRecord block{1, bytes.size(), meta.next_block_sequence++};
   plan->new_block = true;
   // Bytes, reference and leaf all append in a bulk put: only the block record is keyed by hash.
-  plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes));
+  if (journaled()) {
+    plan->batch.put(layout::journal_key(block.sequence),
+                    layout::encode_journal({id, plan->index, hash, from_reserved}, bytes));
+  } else {
+    plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes));
+  }
   plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
   plan->batch.put(layout::reference_key(id, block.sequence), layout::encode_reference(1));
   plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(block));
@@ -298,13 +423,19 @@ Task<Result<std::string>> OverlayStore::read_block(std::string tree, uint32_t in
     co_return Status::corruption("read_block " + where + ": block record " + layout::hex(*hash) +
                                  " missing");
   }
-  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                             co_await get_locked(layout::block_bytes_key(block->sequence)));
-  if (!bytes.has_value() || layout::block_hash(*bytes) != *hash) {
+  const std::string key = bytes_key(block->sequence);
+  TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> record, co_await get_locked(key));
+  if (!record.has_value()) {
     co_return Status::corruption("read_block " + where + ": block " + layout::hex(*hash) +
-                                 (bytes.has_value() ? " fails its hash" : " missing"));
+                                 " missing");
   }
-  co_return std::move(*bytes);
+  TIERKV_CO_ASSIGN_OR_RETURN(std::string_view bytes, bytes_of_record(*record, key));
+  if (layout::block_hash(bytes) != *hash) {
+    co_return Status::corruption("read_block " + where + ": block " + layout::hex(*hash) +
+                                 " fails its hash");
+  }
+  if (bytes.size() == record->size()) co_return std::move(*record);
+  co_return std::string(bytes);
 }
 
 Task<Result<bool>> OverlayStore::has_block_content(std::string bytes) {

@@ -19,6 +19,9 @@
 //     starved by others), release(n) returns what the upload did not use.
 //
 // Promises:
+//   - Journaled puts (journal_puts_max > 0 at creation): the same promises hold for every call;
+//     a put of new content is made durable by its one journal record and its metadata reaches
+//     the backend later (with the next other write or scan); open() redoes it after a crash.
 //   - put_block: the leaf, the bitmap bit, the reference count, the refcount increment (only
 //     for the overlay's first leaf naming the block), the quota counters and (for new content)
 //     the block bytes are one atomic backend batch, so a crash leaves all or none of them: one
@@ -90,6 +93,13 @@ struct OverlayStoreOptions {
   // under 1% false positives up to ~1.5M blocks (96 GiB of 64 KiB blocks); beyond that, more
   // puts pay one lookup. REQUIRES: >= 64.
   uint64_t block_filter_bits = uint64_t{1} << 24;
+  // Journaled puts (overlay_layout.h, format 4), chosen when the store is created (an existing
+  // store keeps the format it was created with): 0 = off, every put writes its metadata in its
+  // own batch. N > 0: a put of new content writes one journal record (bytes + redo header) and
+  // its metadata is written with the next other write, at the latest with the N+1-th such put;
+  // open() redoes at most that many journal records. For LSM backends (LevelDB), whose
+  // compactions otherwise rewrite every block once more (see tests/bench/overlay_bench.cc).
+  uint32_t journal_puts_max = 0;
 };
 
 struct QuotaUsage {
@@ -158,12 +168,23 @@ class OverlayStore {
   // Backend access; REQUIRE mutex_ held.
   Task<Result<std::optional<std::string>>> get_locked(std::string key);
   Task<Result<std::vector<KeyValue>>> scan_locked(std::string prefix, size_t limit);
+  // Writes batch, preceded in the same atomic write by any pending (journaled) metadata.
   Task<Status> commit_locked(WriteBatch batch);
+  // Writes the pending metadata of journaled puts, if any (one atomic batch).
+  Task<Status> flush_pending_locked();
+  // Redoes the journal records at or above meta_.next_block_sequence (format 4) into pending_.
+  Task<Status> replay_journal_locked();
+  // The key of the record holding the bytes of the block stored at sequence (per the format).
+  std::string bytes_key(uint64_t sequence) const;
+  // The block's bytes in a record read from bytes_key(); Corruption if the record is bad.
+  Result<std::string_view> bytes_of_record(std::string_view record, std::string_view key) const;
+  bool journaled() const { return meta_.format == overlay_layout::kFormatJournaled; }
   Task<Status> load_locked();
   Task<Result<std::optional<overlay_layout::BlockRecord>>> block_record_locked(std::string hash);
   // What one put adds to a batch, decided before anything is written.
   struct PutPlan {
-    WriteBatch batch;
+    uint32_t index = 0;
+    WriteBatch batch;  // for new content, its first op is the bytes (or journal) record
     overlay_layout::MetaRecord meta;
     bool new_block = false;
   };
@@ -210,6 +231,10 @@ class OverlayStore {
   overlay_layout::MetaRecord meta_;
   OverlayMap overlays_;
   std::map<uint64_t, std::string> bitmaps_;  // overlay id -> bitmap (no entry = empty)
+  // Journaled puts' metadata not yet written (key -> value, nullopt = remove); get_locked reads
+  // through it, scans write it first. Its puts are in the journal, so losing it loses nothing.
+  std::map<std::string, std::optional<std::string>, std::less<>> pending_;
+  uint32_t pending_puts_ = 0;
   BlockFilter block_filter_;                 // every stored block's hash (rebuilt by load_locked)
   std::map<std::string, std::shared_ptr<DropState>, std::less<>> dropping_;
   uint64_t underflow_count_ = 0;

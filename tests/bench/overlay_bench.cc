@@ -206,13 +206,15 @@ void set_bytes(benchmark::State& state, uint64_t blocks) {
 // blocks c, c + clients, ... (1 client: one put after another). With 2, one client's hashing
 // (and making its next block) overlaps another's synced backend write; every put is still its
 // own atomic, synced batch, only the caller's order changes.
-void overlay_bulk_put(benchmark::State& state, const std::string& backend_name, uint64_t clients) {
+void overlay_bulk_put(benchmark::State& state, const std::string& backend_name, uint64_t clients,
+                      OverlayStoreOptions options = {}) {
   const auto blocks = static_cast<uint64_t>(state.range(0));
   for (auto _ : state) {
     state.PauseTiming();
     auto fresh = std::make_unique<FreshBackend>(backend_name);
     auto executor = std::make_unique<AsioExecutor>(AsioExecutorOptions{1});
-    auto store = run_sync(*executor, OverlayStore::open(fresh->backend.get(), executor.get(), {}));
+    auto store =
+        run_sync(*executor, OverlayStore::open(fresh->backend.get(), executor.get(), options));
     check(store.status(), "open overlay store");
     check(run_sync(*executor, (*store)->create_overlay("bench", kNoExpiry, false)), "create");
     Meter meter(*fresh);
@@ -245,6 +247,15 @@ void overlay_bulk_put(benchmark::State& state, const std::string& backend_name, 
 
 void BM_OverlayBulkPut(benchmark::State& state, std::string backend_name) {
   overlay_bulk_put(state, backend_name, 1);
+}
+
+// The same with journaled puts (OverlayStoreOptions::journal_puts_max = 1024: the metadata of
+// up to 1024 puts, 64 MiB of blocks, is written in one checkpoint batch; open() would redo at
+// most that much): every put is still one synced write, of the block and its redo header.
+void BM_OverlayJournaledBulkPut(benchmark::State& state, std::string backend_name) {
+  OverlayStoreOptions options;
+  options.journal_puts_max = 1024;
+  overlay_bulk_put(state, backend_name, 1, options);
 }
 
 // Args: blocks, clients.
@@ -336,6 +347,8 @@ BENCHMARK(BM_BlockHash);
 
 TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, leveldb, 4096);
 TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, leveldb, 16384);
+TIERKV_OVERLAY_BENCH(BM_OverlayJournaledBulkPut, leveldb, 4096);
+TIERKV_OVERLAY_BENCH(BM_OverlayJournaledBulkPut, leveldb, 16384);
 TIERKV_OVERLAY_BENCH(BM_RawContentPut, leveldb, 4096);
 TIERKV_OVERLAY_BENCH(BM_RawContentPut, leveldb, 16384);
 TIERKV_OVERLAY_BENCH(BM_RawBlockPut, leveldb, 4096);
@@ -344,6 +357,8 @@ TIERKV_OVERLAY_BENCH(BM_RawBlockPutViaExecutor, leveldb, 4096);
 TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, sqlite, 4096);
 TIERKV_OVERLAY_BENCH(BM_RawBlockPutViaExecutor, sqlite, 4096);
 TIERKV_OVERLAY_BENCH(BM_OverlayBulkPut, sqlite, 16384);
+TIERKV_OVERLAY_BENCH(BM_OverlayJournaledBulkPut, sqlite, 4096);
+TIERKV_OVERLAY_BENCH(BM_OverlayJournaledBulkPut, sqlite, 16384);
 TIERKV_OVERLAY_BENCH(BM_RawContentPut, sqlite, 4096);
 TIERKV_OVERLAY_BENCH(BM_RawContentPut, sqlite, 16384);
 TIERKV_OVERLAY_BENCH(BM_RawBlockPut, sqlite, 4096);

@@ -295,11 +295,11 @@ TEST(OverlayStore, StoreOfAnOlderFormatIsCorruptionNamingTheFormatAndIsNotWritte
   std::string session3_meta;
   for (uint64_t field : {65536u, 0u, 1u, 2u, 2u}) put_fixed64(&session3_meta, field);
   std::string future_meta;
-  put_fixed32(&future_meta, overlay_layout::kFormatVersion + 1);
+  put_fixed32(&future_meta, overlay_layout::kFormatJournaled + 1);
   for (int i = 0; i < 5; ++i) put_fixed64(&future_meta, 1);
   for (const auto& [meta, expected] :
        {std::pair{sealed(session3_meta), std::string("40 bytes is not OverlayStore format 3")},
-        std::pair{sealed(future_meta), std::string("format 4; this build reads format 3")}}) {
+        std::pair{sealed(future_meta), std::string("format 5; this build reads formats 3 and 4")}}) {
     ASSERT_TRUE(ov.backend->put(overlay_layout::meta_key(), meta).ok());
     auto reopened = rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, {}));
     ASSERT_FALSE(reopened.ok());
