@@ -71,12 +71,12 @@ enum class OverlayStatus : uint8_t {
 std::string_view overlay_status_name(OverlayStatus status);
 
 struct MetaRecord {
-  uint32_t format = kFormatVersion;  // kFormatVersion or kFormatJournaled, fixed at creation
   uint64_t used_bytes = 0;      // bytes of stored blocks (every "b" record)
   uint64_t reserved_bytes = 0;  // reserved by reserve(), not yet released
   uint64_t block_count = 0;     // number of stored blocks
   uint64_t next_overlay_id = 1;
   uint64_t next_block_sequence = 1;  // the key of the next new block's bytes
+  uint32_t format = kFormatVersion;  // kFormatVersion or kFormatJournaled, fixed at creation
   friend bool operator==(const MetaRecord&, const MetaRecord&) = default;
 };
 
