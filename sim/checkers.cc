@@ -262,6 +262,44 @@ bool Checkers::rollback_state(uint64_t version, const std::map<std::string, std:
   return false;
 }
 
+bool Checkers::batch_atomic(const std::vector<uint64_t>& ids,
+                            const std::map<StoreKey, std::optional<std::string>>& observed) {
+  assert(!ids.empty());
+  const Mutation& first = model_.mutation(ids.front());
+  if (first.state == MutationState::kRejected) return true;  // refused whole: nothing to see
+  std::string applied = first.state == MutationState::kAcked ? "it was acknowledged" : "";
+  std::string keys;
+  std::string history;
+  for (uint64_t id : ids) {
+    const Mutation& m = model_.mutation(id);
+    keys += (keys.empty() ? "" : ", ") + m.key.to_string();
+    history += model_.history(m.key);
+    auto it = observed.find(m.key);
+    if (applied.empty() && m.value && it != observed.end() && it->second == m.value) {
+      applied = m.key.to_string() + " holds its batch value";
+    }
+  }
+  if (applied.empty()) return count(kCheckAtomicity, true);  // none of it shows
+  std::string problem;
+  for (uint64_t id : ids) {
+    const Mutation& m = model_.mutation(id);
+    auto it = observed.find(m.key);
+    if (it == observed.end()) continue;
+    const AllowedValues allowed = model_.allowed_if_applied(id);
+    if (allowed.allows(it->second)) continue;
+    problem += "; " + m.key.to_string() + " holds " + value_preview(it->second) +
+               " (allowed once the batch applied: " + describe_allowed(allowed) + ")";
+  }
+  if (count(kCheckAtomicity, problem.empty())) return true;
+  fail(kCheckAtomicity,
+       "atomic batch op#" + std::to_string(first.op_index) + " [" +
+           std::string(mutation_state_name(first.state)) + "] of " +
+           std::to_string(ids.size()) + " keys (" + keys + ") is half-applied: " + applied +
+           problem,
+       std::move(history));
+  return false;
+}
+
 bool Checkers::liveness(bool finished, uint64_t bound_us, const std::vector<std::string>& pending) {
   if (count(kCheckLiveness, finished)) return true;
   std::string history;

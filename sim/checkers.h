@@ -12,6 +12,8 @@
 //                       live blocks) and no counter ever underflowed
 //   versioned       (7) rollback(v) yields exactly the state recorded at v
 //   liveness        (8) once faults heal, every pending operation finishes within a bound
+//   atomicity       (1) an atomic batch shows as a unit: once one of its keys holds its value
+//                       (or it was acknowledged), every key holds its value or a later one
 // Each check counts itself in RunStats::invariants_checked and, when it fails, appends a
 // Violation whose history holds the key's model history plus the most recent run events.
 // Thread-safety: none; the simulator runs on one thread.
@@ -40,6 +42,7 @@ inline constexpr char kCheckPagination[] = "pagination";
 inline constexpr char kCheckVersioned[] = "versioned";
 inline constexpr char kCheckOverlays[] = "overlays";
 inline constexpr char kCheckLiveness[] = "liveness";
+inline constexpr char kCheckAtomicity[] = "atomicity";
 
 // How many recent run events a violation's history shows.
 inline constexpr size_t kRecentEventsMax = 48;
@@ -101,6 +104,13 @@ class Checkers {
   // (7) A rollback to version: the raw state found against the one recorded at that version.
   bool rollback_state(uint64_t version, const std::map<std::string, std::string>& expected,
                       const std::map<std::string, std::string>& actual);
+  // (1) One atomic batch (its mutation ids, Model::batches) against what its keys hold now
+  // (observed: key -> value; keys missing from it were not read). A value of the batch on any
+  // key (values are unique per op and part) or its acknowledgement proves it applied; then
+  // every key must hold its batch value or one written after it. A batch in flight at a crash
+  // may show all or none of itself, never part.
+  bool batch_atomic(const std::vector<uint64_t>& ids,
+                    const std::map<StoreKey, std::optional<std::string>>& observed);
   // (8) End of run: did everything finish within the bound?
   bool liveness(bool finished, uint64_t bound_us, const std::vector<std::string>& pending);
 

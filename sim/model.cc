@@ -180,6 +180,27 @@ void Model::settle(const StoreKey& key, std::optional<std::string> observed) {
   state.baseline = std::move(observed);
 }
 
+AllowedValues Model::allowed_if_applied(uint64_t id) const {
+  const Mutation& applied = mutations_.at(id);
+  AllowedValues allowed;
+  for (uint64_t other_id : keys_.at(applied.key).mutation_ids) {
+    const Mutation& m = mutations_.at(other_id);
+    if (m.state == MutationState::kRejected) continue;
+    if (m.issued_tick < applied.issued_tick && !may_apply_after(m, applied)) continue;
+    if (m.value) allowed.values.push_back(*m.value);
+    allowed.absent_allowed = allowed.absent_allowed || !m.value;
+  }
+  return allowed;
+}
+
+std::map<uint64_t, std::vector<uint64_t>> Model::batches() const {
+  std::map<uint64_t, std::vector<uint64_t>> out;
+  for (const auto& [id, m] : mutations_) {
+    if (m.kind == "atomic") out[m.op_index].push_back(id);
+  }
+  return out;
+}
+
 bool Model::has_durable_ack(const StoreKey& key) const {
   auto it = keys_.find(key);
   if (it == keys_.end()) return false;

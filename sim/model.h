@@ -108,6 +108,15 @@ class Model {
   // Makes observed the key's baseline and drops its history. REQUIRES: nothing pending on key.
   void settle(const StoreKey& key, std::optional<std::string> observed);
 
+  // Values mutation id's key may show given that id was applied: its own value, or the value
+  // of a mutation of that key that may have applied after it (issued later, or a CAS / batch
+  // issued earlier that may land after it). Used to judge a batch as a unit.
+  AllowedValues allowed_if_applied(uint64_t id) const;
+
+  // The atomic batches in the history ("atomic" mutations), each as its mutation ids in issue
+  // order, keyed by the op that issued it (one op issues one batch).
+  std::map<uint64_t, std::vector<uint64_t>> batches() const;
+
   // Whether a mutation of key acknowledged with a durability promise (not a lazy remove) is in
   // its history since the baseline.
   bool has_durable_ack(const StoreKey& key) const;

@@ -136,9 +136,10 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
   KvStore* backup = world_->backup();
   KvStore* ephemeral = world_->ephemeral();
   if (!after_crash) check_lt_hash();  // after a crash, check_after_recovery did
+  std::map<StoreKey, std::optional<std::string>> raw_observed;  // settled after batch checks
   for (const StoreKey& key : model_.keys()) {
     if (is_raw_key(key)) {
-      check_raw_key(key, after_crash);
+      check_raw_key(key, after_crash, &raw_observed);
       continue;
     }
     auto observed = co_await read_optional(&world_->store(), key);
@@ -175,6 +176,11 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
     }
     model_.settle(key, *observed);
   }
+  // A HybridStore batch as a unit (all or none of it), before its keys' histories are dropped.
+  for (const auto& [op_index, ids] : model_.batches()) {
+    if (is_hybrid_key(model_.mutation(ids.front()).key)) checkers_.batch_atomic(ids, raw_observed);
+  }
+  for (auto& [key, value] : raw_observed) model_.settle(key, std::move(value));
   co_await check_pagination();
   co_await check_overlays(after_crash);
 }
@@ -205,7 +211,8 @@ Task<void> Run::check_overlays(bool after_crash) {
   checkers_.overlays(*problems, overlays->underflow_count());
 }
 
-void Run::check_raw_key(const StoreKey& key, bool after_crash) {
+void Run::check_raw_key(const StoreKey& key, bool after_crash,
+                        std::map<StoreKey, std::optional<std::string>>* observed_out) {
   Result<std::optional<std::string>> observed = read_raw(key);
   if (!observed.ok()) {
     checkers_.note(clock_.now_us(), "check read of " + key.to_string() + ": " +
@@ -218,7 +225,7 @@ void Run::check_raw_key(const StoreKey& key, bool after_crash) {
     const uint64_t tick = model_.tick();
     checkers_.read_value(key, *observed, tick, tick, kNoOp);
   }
-  model_.settle(key, *observed);
+  observed_out->emplace(key, std::move(observed).value());
 }
 
 void Run::check_hybrid_scans() {

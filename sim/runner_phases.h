@@ -105,8 +105,10 @@ class Run {
   Result<std::optional<std::string>> read_raw(const StoreKey& key);
   // (1) The primary VersionedStore's maintained LtHash against one recomputed from its state.
   void check_lt_hash();
-  // Checks a raw key's value against the model, then settles it.
-  void check_raw_key(const StoreKey& key, bool after_crash);
+  // Checks a raw key's value against the model and adds it to *observed_out (the caller
+  // settles it once the batches are checked as units).
+  void check_raw_key(const StoreKey& key, bool after_crash,
+                     std::map<StoreKey, std::optional<std::string>>* observed_out);
   // (6) Overlay consistency and quota. After a crash no upload survives, so what dead uploads
   // reserved is released first (their owners' clean-up); when quiescent without a crash the
   // store's reserved bytes must equal what clients hold.

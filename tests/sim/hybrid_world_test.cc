@@ -148,5 +148,85 @@ TEST(HybridScanCheck, AKeyOutsideTheScannedPrefixIsCaught) {
   EXPECT_NE(c.violations.front().message.find("outside the prefix"), std::string::npos);
 }
 
+// Batch atomicity: a single-side HybridStore batch is judged as a unit after a crash.
+struct BatchCheck : ScanCheck {
+  const StoreKey a{kHybridRawNamespace, "index", "h1"};
+  const StoreKey b{kHybridRawNamespace, "meta", "h2"};
+  // Acknowledged old values of a and b (ops 0 and 1), then batch op 2 writing both.
+  BatchCheck() {
+    model.complete(model.begin(0, 0, "write", a, "old-a", true, true, 0), Status(), 1);
+    model.complete(model.begin(1, 0, "write", b, "old-b", true, true, 0), Status(), 1);
+    model.begin(2, 1, "atomic", a, "batch-a", true, true, 2);
+    model.begin(2, 1, "atomic", b, "batch-b", true, true, 2);
+  }
+  void check(const std::optional<std::string>& in_a, const std::optional<std::string>& in_b) {
+    for (const auto& [op, ids] : model.batches()) checkers.batch_atomic(ids, {{a, in_a}, {b, in_b}});
+  }
+};
+
+TEST(HybridBatchCheck, ABatchInFlightAtACrashMayShowAllOrNoneOfItself) {
+  for (const bool all : {true, false}) {
+    BatchCheck c;
+    c.model.crash();
+    ASSERT_EQ(c.model.batches().size(), 1u);
+    EXPECT_EQ(c.model.batches().begin()->second.size(), 2u);
+    if (all) {
+      c.check("batch-a", "batch-b");
+    } else {
+      c.check("old-a", "old-b");
+    }
+    EXPECT_TRUE(c.violations.empty()) << c.violations.front().message;
+    EXPECT_EQ(c.stats.invariants_checked.at(kCheckAtomicity), 1u);
+  }
+}
+
+TEST(HybridBatchCheck, AHalfAppliedBatchIsAViolationNamingTheBatch) {
+  BatchCheck c;
+  c.model.crash();
+  c.check("batch-a", "old-b");
+  ASSERT_EQ(c.violations.size(), 1u);
+  const Violation& v = c.violations.front();
+  EXPECT_EQ(v.invariant, kCheckAtomicity);
+  EXPECT_NE(v.message.find("atomic batch op#2"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("half-applied"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find(c.b.to_string() + " holds 'old-b'"), std::string::npos) << v.message;
+  EXPECT_NE(v.history.find("batch-b"), std::string::npos) << v.history;
+
+  // The other half showing is the same violation, found from b's value.
+  BatchCheck other;
+  other.model.crash();
+  other.check("old-a", "batch-b");
+  ASSERT_EQ(other.violations.size(), 1u);
+  EXPECT_NE(other.violations.front().message.find(other.b.to_string() + " holds its batch value"),
+            std::string::npos);
+}
+
+TEST(HybridBatchCheck, AnAcknowledgedBatchMissingAKeyIsAViolation) {
+  BatchCheck c;
+  for (const auto& [op, ids] : c.model.batches()) {
+    for (uint64_t id : ids) c.model.complete(id, Status(), 3);
+  }
+  c.check("batch-a", "old-b");
+  ASSERT_EQ(c.violations.size(), 1u);
+  EXPECT_NE(c.violations.front().message.find("acknowledged"), std::string::npos);
+}
+
+TEST(HybridBatchCheck, AWriteAfterTheBatchMayReplaceOneOfItsKeys) {
+  BatchCheck c;
+  for (const auto& [op, ids] : c.model.batches()) {
+    for (uint64_t id : ids) c.model.complete(id, Status::io_error("sync"), 3);
+  }
+  c.model.complete(c.model.begin(3, 0, "remove", c.b, std::nullopt, true, true, 4), Status(), 5);
+  c.check("batch-a", std::nullopt);
+  EXPECT_TRUE(c.violations.empty()) << c.violations.front().message;
+  // A refused batch (it spans both sides) is never judged.
+  BatchCheck refused;
+  for (const auto& [op, ids] : refused.model.batches()) {
+    for (uint64_t id : ids) refused.model.complete(id, Status::invalid_argument("spans"), 3);
+  }
+  refused.check("old-a", "old-b");
+  EXPECT_TRUE(refused.violations.empty());
+}
+
 }  // namespace
 }  // namespace tierkv::sim
