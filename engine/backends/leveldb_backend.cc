@@ -28,8 +28,9 @@ bool is_skipped_file(const std::string& name) {
   return name == "LOCK" || name == "LOG" || name == "LOG.old";
 }
 
+// REQUIRES: !status.ok() (messages are built only for failures).
 Status convert(const std::string& dir, const std::string& what, const leveldb::Status& status) {
-  if (status.ok()) return Status();
+  assert(!status.ok());
   std::string msg = "leveldb " + dir + ": " + what + ": " + status.ToString();
   if (status.IsNotFound()) return Status::not_found(std::move(msg));
   if (status.IsCorruption()) return Status::corruption(std::move(msg));
@@ -88,29 +89,28 @@ Result<std::string> LevelDbBackend::get(std::string_view key) {
   std::string value;
   leveldb::Status status = db_->Get(leveldb::ReadOptions(), slice(key), &value);
   drain();  // reads can schedule seek-triggered compactions
+  if (status.ok()) return value;
   if (status.IsNotFound()) {
     return Status::not_found("key '" + printable_key(key) + "' not found in leveldb " +
                              options_.dir);
   }
-  TIERKV_RETURN_IF_ERROR(convert(options_.dir, "get '" + printable_key(key) + "'", status));
-  return value;
+  return convert(options_.dir, "get '" + printable_key(key) + "'", status);
 }
 
 Status LevelDbBackend::put(std::string_view key, std::string_view value) {
-  WriteBatch batch;
-  batch.put(std::string(key), std::string(value));
-  return write(batch);
+  leveldb::WriteBatch native;
+  native.Put(slice(key), slice(value));
+  return write_native(native, 1, key);
 }
 
 Status LevelDbBackend::remove(std::string_view key) {
-  WriteBatch batch;
-  batch.remove(std::string(key));
-  return write(batch);
+  leveldb::WriteBatch native;
+  native.Delete(slice(key));
+  return write_native(native, 1, key);
 }
 
 Status LevelDbBackend::write(const WriteBatch& batch) {
-  TIERKV_RETURN_IF_ERROR(check_open());
-  if (batch.empty()) return Status();
+  if (batch.empty()) return check_open();
   leveldb::WriteBatch native;
   for (const BatchOp& op : batch.ops()) {
     if (op.kind == BatchOp::Kind::kPut) {
@@ -119,21 +119,25 @@ Status LevelDbBackend::write(const WriteBatch& batch) {
       native.Delete(slice(op.key));
     }
   }
+  return write_native(native, batch.size(), batch.ops().front().key);
+}
+
+Status LevelDbBackend::write_native(leveldb::WriteBatch& native, size_t ops,
+                                    std::string_view first_key) {
+  TIERKV_RETURN_IF_ERROR(check_open());
   leveldb::WriteOptions write_options;
   write_options.sync = options_.sync;
   leveldb::Status status = db_->Write(write_options, &native);
   drain();
+  if (status.ok()) return Status();
   Status result = convert(options_.dir,
-                          "write of " + std::to_string(batch.size()) +
-                              " op(s) starting at key '" +
-                              printable_key(batch.ops().front().key) + "'",
+                          "write of " + std::to_string(ops) + " op(s) starting at key '" +
+                              printable_key(first_key) + "'",
                           status);
-  if (!result.ok()) {
-    write_failure_ = Status::io_error("leveldb " + options_.dir +
-                                      " refuses calls until reopened: an earlier write failed "
-                                      "and may still be applied on recovery (" +
-                                      result.to_string() + ")");
-  }
+  write_failure_ = Status::io_error("leveldb " + options_.dir +
+                                    " refuses calls until reopened: an earlier write failed "
+                                    "and may still be applied on recovery (" +
+                                    result.to_string() + ")");
   return result;
 }
 
@@ -151,7 +155,9 @@ Result<std::vector<KeyValue>> LevelDbBackend::scan(const KeyRange& range, size_t
     status = it->status();
   }
   drain();
-  TIERKV_RETURN_IF_ERROR(convert(options_.dir, "scan from '" + printable_key(range.start) + "'", status));
+  if (!status.ok()) {
+    return convert(options_.dir, "scan from '" + printable_key(range.start) + "'", status);
+  }
   return out;
 }
 

@@ -31,7 +31,8 @@
 
 namespace leveldb {
 class DB;
-}
+class WriteBatch;
+}  // namespace leveldb
 
 namespace tierkv {
 
@@ -64,6 +65,9 @@ class LevelDbBackend final : public Backend {
  private:
   explicit LevelDbBackend(BackendOptions options);
   Status check_open() const;
+  // Writes native (ops operations, the first on first_key: named in the error) with
+  // WriteOptions.sync = options_.sync; a failure poisons the backend (write_failure_).
+  Status write_native(leveldb::WriteBatch& native, size_t ops, std::string_view first_key);
   void drain();
 
   BackendOptions options_;

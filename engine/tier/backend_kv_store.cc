@@ -174,15 +174,23 @@ Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locke
   co_return co_await blocking(executor_, [this, &key] { return get_record_now(key); });
 }
 
-Result<std::optional<layout::DataRecord>> BackendKvStore::get_record_now(const StoreKey& key) {
+Result<std::optional<std::string>> BackendKvStore::get_record_bytes_now(
+    const StoreKey& key, const std::string& data_key) {
   assert(backend_mutex_.locked());
-  Result<std::string> bytes = backend_.get(layout::data_key(key));
+  Result<std::string> bytes = backend_.get(data_key);
   if (!bytes.ok()) {
-    if (bytes.status().is_not_found()) return std::optional<layout::DataRecord>();
+    if (bytes.status().is_not_found()) return std::optional<std::string>();
     return bytes.status().with_context("reading " + key.to_string() + " from backend " +
                                        std::string(backend_.name()));
   }
-  Result<layout::DataRecord> record = layout::decode_record(*bytes, key);
+  return std::optional<std::string>(std::move(*bytes));
+}
+
+Result<std::optional<layout::DataRecord>> BackendKvStore::get_record_now(const StoreKey& key) {
+  Result<std::optional<std::string>> bytes = get_record_bytes_now(key, layout::data_key(key));
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<layout::DataRecord>();
+  Result<layout::DataRecord> record = layout::decode_record(std::move(**bytes), key);
   if (!record.ok()) return record.status();
   return std::optional<layout::DataRecord>(std::move(*record));
 }
@@ -210,33 +218,42 @@ Task<Result<BackendKvStore::Applied>> BackendKvStore::apply_locked(
 Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>& mutations) {
   assert(backend_mutex_.locked());
   TIERKV_RETURN_IF_ERROR(load_sequence_now());
-  std::vector<std::optional<layout::DataRecord>> olds;
+  // Each key's data key and current record header (nullopt: absent).
+  std::vector<std::pair<std::string, std::optional<layout::RecordHeader>>> olds;
+  olds.reserve(mutations.size());
   Applied applied;
   for (const Mutation& mutation : mutations) {
-    Result<std::optional<layout::DataRecord>> old = get_record_now(mutation.key);
-    if (!old.ok()) return old.status();
-    const uint64_t current = old->has_value() ? (*old)->record_version : 0;
+    std::string data_key = layout::data_key(mutation.key);
+    Result<std::optional<std::string>> bytes = get_record_bytes_now(mutation.key, data_key);
+    if (!bytes.ok()) return bytes.status();
+    std::optional<layout::RecordHeader> old;
+    if (bytes->has_value()) {
+      Result<layout::RecordHeader> header = layout::decode_record_header(**bytes, mutation.key);
+      if (!header.ok()) return header.status();
+      old = *header;
+    }
+    const uint64_t current = old.has_value() ? old->record_version : 0;
     if (mutation.expected_version.has_value() && current != *mutation.expected_version) {
       applied.conflicts.emplace_back(mutation.key, current);
     }
-    olds.push_back(std::move(*old));
+    olds.emplace_back(std::move(data_key), old);
   }
   if (!applied.conflicts.empty()) return applied;  // a failed check writes nothing
   WriteBatch batch;
   for (size_t i = 0; i < mutations.size(); ++i) {
     Mutation& mutation = mutations[i];
-    const std::optional<layout::DataRecord>& old = olds[i];
+    auto& [data_key, old] = olds[i];
     if (!mutation.value.has_value()) {
       if (!old.has_value()) continue;  // removing a missing key succeeds, writing nothing
-      batch.remove(layout::data_key(mutation.key));
+      batch.remove(std::move(data_key));
       batch.remove(layout::creation_key(mutation.key, old->creation_seq));
       continue;
     }
     applied.version = (*next_sequence_)++;  // distinct per key: creation sequences must be unique
     const uint64_t creation_seq = old.has_value() ? old->creation_seq : applied.version;
     if (!old.has_value()) batch.put(layout::creation_key(mutation.key, creation_seq), "");
-    batch.put(layout::data_key(mutation.key),
-              layout::encode_record({applied.version, creation_seq, std::move(*mutation.value)}));
+    batch.put(std::move(data_key),
+              layout::encode_record({applied.version, creation_seq}, *mutation.value));
   }
   if (batch.empty()) return applied;
   // The persisted counter covers every sequence handed out so far (we hold the backend mutex,

@@ -105,6 +105,9 @@ class BackendKvStore final : public KvStore {
   Task<Result<Applied>> apply_locked(std::vector<Mutation> mutations);
   // The blocking halves: run only inside run_blocking, backend_mutex_ held.
   Result<std::optional<backend_layout::DataRecord>> get_record_now(const StoreKey& key);
+  // The stored bytes under data_key (= backend_layout::data_key(key)); nullopt if absent.
+  Result<std::optional<std::string>> get_record_bytes_now(const StoreKey& key,
+                                                          const std::string& data_key);
   Status load_sequence_now();
   Result<Applied> apply_now(std::vector<Mutation>& mutations);
   Task<Result<std::vector<KeyValue>>> scan_locked(KeyRange range, size_t limit);

@@ -7,17 +7,27 @@
 namespace tierkv::backend_layout {
 namespace {
 
-constexpr size_t kRecordHeaderBytes = 4 + 8 + 8;
 constexpr size_t kTokenBytes = 4 + 8 + 4;
 
 uint32_t namespace_crc(std::string_view primary_namespace, std::string_view secondary_namespace) {
   return crc32c::value(namespace_pair(primary_namespace, secondary_namespace));
 }
 
+void append_namespace_pair(std::string* out, std::string_view primary_namespace,
+                           std::string_view secondary_namespace) {
+  out->append(primary_namespace);
+  out->push_back('\0');
+  out->append(secondary_namespace);
+  out->push_back('\0');
+}
+
+// tag ns-pair, with room for `extra` more bytes (one allocation for a whole key).
 std::string tagged(char tag, std::string_view primary_namespace,
-                   std::string_view secondary_namespace) {
-  std::string out(1, tag);
-  out += namespace_pair(primary_namespace, secondary_namespace);
+                   std::string_view secondary_namespace, size_t extra = 0) {
+  std::string out;
+  out.reserve(1 + primary_namespace.size() + secondary_namespace.size() + 2 + extra);
+  out.push_back(tag);
+  append_namespace_pair(&out, primary_namespace, secondary_namespace);
   return out;
 }
 
@@ -33,10 +43,7 @@ std::string namespace_pair(std::string_view primary_namespace,
                            std::string_view secondary_namespace) {
   std::string out;
   out.reserve(primary_namespace.size() + secondary_namespace.size() + 2);
-  out.append(primary_namespace);
-  out.push_back('\0');
-  out.append(secondary_namespace);
-  out.push_back('\0');
+  append_namespace_pair(&out, primary_namespace, secondary_namespace);
   return out;
 }
 
@@ -45,7 +52,10 @@ std::string data_prefix(std::string_view primary_namespace, std::string_view sec
 }
 
 std::string data_key(const StoreKey& key) {
-  return data_prefix(key.primary_namespace, key.secondary_namespace) + key.key;
+  std::string out =
+      tagged(kDataTag, key.primary_namespace, key.secondary_namespace, key.key.size());
+  out += key.key;
+  return out;
 }
 
 std::string creation_prefix(std::string_view primary_namespace,
@@ -54,7 +64,8 @@ std::string creation_prefix(std::string_view primary_namespace,
 }
 
 std::string creation_key(const StoreKey& key, uint64_t creation_seq) {
-  std::string out = creation_prefix(key.primary_namespace, key.secondary_namespace);
+  std::string out =
+      tagged(kCreationTag, key.primary_namespace, key.secondary_namespace, 8 + key.key.size());
   put_big_endian64(&out, ~creation_seq);
   out += key.key;
   return out;
@@ -79,34 +90,40 @@ Result<CreationEntry> decode_creation_key(std::string_view index_key, std::strin
   return entry;
 }
 
-std::string encode_record(const DataRecord& record) {
-  std::string body;
-  put_fixed64(&body, record.record_version);
-  put_fixed64(&body, record.creation_seq);
-  body += record.value;
+std::string encode_record(const RecordHeader& header, std::string_view value) {
   std::string out;
-  put_fixed32(&out, crc32c::mask(crc32c::value(body)));
-  return out + body;
+  out.reserve(kRecordHeaderBytes + value.size());
+  out.append(4, '\0');  // the checksum, filled in below
+  put_fixed64(&out, header.record_version);
+  put_fixed64(&out, header.creation_seq);
+  out += value;
+  std::string crc;
+  put_fixed32(&crc, crc32c::mask(crc32c::value(std::string_view(out).substr(4))));
+  out.replace(0, 4, crc);
+  return out;
 }
 
-Result<DataRecord> decode_record(std::string_view bytes, const StoreKey& key) {
+Result<RecordHeader> decode_record_header(std::string_view bytes, const StoreKey& key) {
   if (bytes.size() < kRecordHeaderBytes) {
     return Status::corruption("record of " + key.to_string() + " is " +
                               std::to_string(bytes.size()) + " bytes, shorter than its header");
   }
   const uint32_t stored_crc = crc32c::unmask(decode_fixed32(bytes.data()));
-  std::string_view body = bytes.substr(4);
-  if (crc32c::value(body) != stored_crc) {
+  if (crc32c::value(bytes.substr(4)) != stored_crc) {
     return Status::corruption("record of " + key.to_string() + " fails its checksum");
   }
-  DataRecord record;
-  get_fixed64(&body, &record.record_version);
-  get_fixed64(&body, &record.creation_seq);
-  record.value = std::string(body);
-  if (record.record_version == 0 || record.creation_seq == 0) {
+  RecordHeader header{decode_fixed64(bytes.data() + 4), decode_fixed64(bytes.data() + 12)};
+  if (header.record_version == 0 || header.creation_seq == 0) {
     return Status::corruption("record of " + key.to_string() + " has a zero version or sequence");
   }
-  return record;
+  return header;
+}
+
+Result<DataRecord> decode_record(std::string bytes, const StoreKey& key) {
+  Result<RecordHeader> header = decode_record_header(bytes, key);
+  if (!header.ok()) return header.status();
+  bytes.erase(0, kRecordHeaderBytes);
+  return DataRecord{header->record_version, header->creation_seq, std::move(bytes)};
 }
 
 std::string encode_sequence(uint64_t next_sequence) {

@@ -35,6 +35,7 @@ namespace tierkv::backend_layout {
 inline constexpr char kDataTag = 'd';
 inline constexpr char kCreationTag = 'c';
 inline constexpr char kSequenceKey[] = "msequence";
+inline constexpr size_t kRecordHeaderBytes = 4 + 8 + 8;
 
 std::string namespace_pair(std::string_view primary_namespace,
                            std::string_view secondary_namespace);
@@ -56,14 +57,22 @@ struct CreationEntry {
 // Splits an index key of the given prefix. Corruption naming the entry if it is malformed.
 Result<CreationEntry> decode_creation_key(std::string_view index_key, std::string_view prefix);
 
+struct RecordHeader {
+  uint64_t record_version = 0;
+  uint64_t creation_seq = 0;
+};
 struct DataRecord {
   uint64_t record_version = 0;
   uint64_t creation_seq = 0;
   std::string value;
 };
-std::string encode_record(const DataRecord& record);
-// Corruption naming key if the record is short or fails its checksum.
-Result<DataRecord> decode_record(std::string_view bytes, const StoreKey& key);
+std::string encode_record(const RecordHeader& header, std::string_view value);
+// Checks a stored record (length, checksum, non-zero version and sequence) and returns its
+// header; its value is bytes.substr(kRecordHeaderBytes). Corruption naming key if the record
+// is short, fails its checksum or holds a zero version or sequence.
+Result<RecordHeader> decode_record_header(std::string_view bytes, const StoreKey& key);
+// The same checks; the value is bytes without the header (moved, not copied).
+Result<DataRecord> decode_record(std::string bytes, const StoreKey& key);
 
 std::string encode_sequence(uint64_t next_sequence);
 Result<uint64_t> decode_sequence(std::string_view bytes);

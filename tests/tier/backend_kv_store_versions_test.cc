@@ -101,6 +101,46 @@ TEST(BackendKvStoreVersions, ACorruptRecordIsReportedNamingTheKeyAndOthersStillR
   EXPECT_TRUE(rig.sync(mem.store->write(bad, "new")).is_corruption());
 }
 
+// The bytes a store reads and writes, pinned against the layout in backend_layout.h
+// (checksums computed independently: CRC-32C, masked as LevelDB does), so data written by any
+// build keeps its meaning.
+std::string bytes(std::string_view hex) { return backend_layout::from_hex(hex).value(); }
+
+TEST(BackendKvStoreVersions, StoredBytesFollowTheDocumentedLayout) {
+  using namespace std::string_literals;
+  SimRig rig(7);
+  MemoryStore mem(rig.executor);
+  const std::string k1_data = "dp\0s\0k1"s;
+  const std::string k1_index = "cp\0s\0\xff\xff\xff\xff\xff\xff\xff\xfck1"s;  // ~3, big-endian
+  // A store as an earlier build left it: k1 = "hello" at version 7, created at sequence 3.
+  // Records: masked crc32c | fixed64 version | fixed64 creation_seq | value.
+  const std::string k1_record = bytes("09b10bcc0700000000000000030000000000000068656c6c6f");
+  ASSERT_TRUE(mem.backend->put(k1_data, k1_record).ok());
+  ASSERT_TRUE(mem.backend->put(k1_index, "").ok());
+  ASSERT_TRUE(mem.backend->put("msequence", bytes("0800000000000000")).ok());
+
+  Result<VersionedValue> k1 = rig.sync(mem.store->read_versioned(skey("p", "s", "k1")));
+  ASSERT_TRUE(k1.ok()) << k1.status().to_string();
+  EXPECT_EQ(k1->value, "hello");
+  EXPECT_EQ(k1->version, 7u);
+
+  // A new key takes sequence 8 as its version and creation sequence.
+  ASSERT_TRUE(rig.sync(mem.store->write(skey("p", "s", "k2"), "new")).ok());
+  const std::string k2_record = bytes("f3d413e2080000000000000008000000000000006e6577");
+  EXPECT_EQ(mem.backend->get("dp\0s\0k2"s).value(), k2_record);
+  EXPECT_TRUE(mem.backend->get("cp\0s\0\xff\xff\xff\xff\xff\xff\xff\xf7k2"s).ok());
+  // An update keeps the creation sequence (3) and its index entry.
+  ASSERT_TRUE(rig.sync(mem.store->write(skey("p", "s", "k1"), "bye")).ok());
+  const std::string k1_updated = bytes("67ba69f009000000000000000300000000000000627965");
+  EXPECT_EQ(mem.backend->get(k1_data).value(), k1_updated);
+  EXPECT_TRUE(mem.backend->get(k1_index).ok());
+  EXPECT_EQ(mem.backend->get("msequence").value(), bytes("0a00000000000000"));
+  // A remove deletes the record and its index entry.
+  ASSERT_TRUE(rig.sync(mem.store->remove(skey("p", "s", "k1"), false)).ok());
+  EXPECT_TRUE(mem.backend->get(k1_data).status().is_not_found());
+  EXPECT_TRUE(mem.backend->get(k1_index).status().is_not_found());
+}
+
 TEST(BackendKvStoreVersions, ListNamespacesReportsEachNonEmptyPairOnce) {
   SimRig rig(8);
   MemoryStore mem(rig.executor);
