@@ -69,13 +69,14 @@ void digest(const EVP_MD* md, std::string_view data, unsigned char* out, size_t 
 // Element hashes are memoised per thread in a direct-mapped cache indexed by the CRC32C of the
 // element's encoding; a slot is used only when its stored encoding equals the element's, so a
 // hit returns exactly the bytes SHAKE-256 would. A write mixes out the value an earlier write
-// mixed in, and a primary and its backup hash the same elements: most lookups hit.
+// mixed in (often hundreds of elements later), and a primary and its backup hash the same
+// elements: most lookups hit. A slot's hash is allocated when the slot is first filled, so a
+// thread holds only as many (~2 KiB each) as it used, at most kSlots.
 struct ElementCache {
-  static constexpr size_t kSlots = 256;  // 256 x ~2 KiB per thread that hashes
+  static constexpr size_t kSlots = 4096;  // at most ~8.5 MiB per thread that hashes
   struct Slot {
     std::string encoded;
-    LtHash hash;
-    bool used = false;
+    std::unique_ptr<LtHash> hash;  // null until the slot is first filled
   };
   std::vector<Slot> slots = std::vector<Slot>(kSlots);
 };
@@ -89,13 +90,13 @@ const LtHash& LtHash::cached_element(std::string_view key, std::string_view valu
   put_length_prefixed(&encoded, key);
   put_length_prefixed(&encoded, value);
   ElementCache::Slot& slot = cache.slots[crc32c::value(encoded) % ElementCache::kSlots];
-  if (slot.used && slot.encoded == encoded) return slot.hash;
+  if (slot.hash != nullptr && slot.encoded == encoded) return *slot.hash;
   std::array<unsigned char, kSerializedBytes> out;
   digest(shake256(), encoded, out.data(), out.size(), /*xof=*/true);
-  slot.hash.set_lanes_le(out.data());
+  if (slot.hash == nullptr) slot.hash = std::make_unique<LtHash>();
+  slot.hash->set_lanes_le(out.data());
   slot.encoded = encoded;
-  slot.used = true;
-  return slot.hash;
+  return *slot.hash;
 }
 
 LtHash LtHash::of_element(std::string_view key, std::string_view value) {
@@ -112,16 +113,16 @@ void LtHash::set_lanes_le(const unsigned char* bytes) {
   }
 }
 
+// Lane-wise add / subtract mod 2^16 over a copy of the other operand: the copy cannot alias
+// the lanes being written, so the compiler processes many lanes per instruction.
 void LtHash::mix_in(const LtHash& other) {
-  for (size_t i = 0; i < kLaneCount; ++i) {
-    lanes_[i] = static_cast<uint16_t>(lanes_[i] + other.lanes_[i]);
-  }
+  const std::array<uint16_t, kLaneCount> add = other.lanes_;
+  for (size_t i = 0; i < kLaneCount; ++i) lanes_[i] = static_cast<uint16_t>(lanes_[i] + add[i]);
 }
 
 void LtHash::mix_out(const LtHash& other) {
-  for (size_t i = 0; i < kLaneCount; ++i) {
-    lanes_[i] = static_cast<uint16_t>(lanes_[i] - other.lanes_[i]);
-  }
+  const std::array<uint16_t, kLaneCount> sub = other.lanes_;
+  for (size_t i = 0; i < kLaneCount; ++i) lanes_[i] = static_cast<uint16_t>(lanes_[i] - sub[i]);
 }
 
 void LtHash::apply_change(std::string_view key, const std::optional<std::string_view>& old_value,
