@@ -12,8 +12,11 @@ void SimInode::append(std::string_view bytes) {
 
 void SimInode::write_at(uint64_t offset, std::string_view bytes) {
   mark_dirty(std::min<uint64_t>(offset, data_.size()));
-  if (offset + bytes.size() > data_.size()) data_.resize(offset + bytes.size(), '\0');
-  data_.replace(offset, bytes.size(), bytes.data(), bytes.size());
+  if (offset > data_.size()) data_.append(offset - data_.size(), '\0');  // the gap reads as zeros
+  // Overwrite what exists, append the rest (no zero-fill of bytes about to be written).
+  const size_t overwritten = std::min<uint64_t>(bytes.size(), data_.size() - offset);
+  data_.replace(offset, overwritten, bytes.data(), overwritten);
+  data_.append(bytes.data() + overwritten, bytes.size() - overwritten);
 }
 
 void SimInode::truncate(uint64_t size_bytes) {
@@ -24,8 +27,11 @@ void SimInode::truncate(uint64_t size_bytes) {
 void SimInode::sync() {
   if (synced()) return;
   const uint64_t from = std::min<uint64_t>(dirty_from_, data_.size());
-  durable_.resize(data_.size());
-  durable_.replace(from, data_.size() - from, data_, from, data_.size() - from);
+  if (durable_.size() > data_.size()) durable_.resize(data_.size());  // a synced shrink
+  // Bytes before `from` already agree; copy the changed ones both have, append the rest.
+  const uint64_t overlap_end = durable_.size();
+  if (from < overlap_end) durable_.replace(from, overlap_end - from, data_, from, overlap_end - from);
+  durable_.append(data_, overlap_end, data_.size() - overlap_end);
   dirty_from_ = kClean;
   assert(durable_.size() > 4096 || durable_ == data_);  // the full check only when cheap
 }
