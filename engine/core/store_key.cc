@@ -1,5 +1,6 @@
 #include "engine/core/store_key.h"
 
+#include <array>
 #include <cstdio>
 
 namespace tierkv {
@@ -11,7 +12,25 @@ std::string describe_byte(char c) {
   return buf;
 }
 
+// is_store_key_char as a table: validation runs on every call into a store.
+constexpr std::array<bool, 256> kKeyChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+  }
+  return table;
+}();
+
+bool all_key_chars(std::string_view part) {
+  for (char c : part) {
+    if (!kKeyChars[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
 Status check_part(std::string_view part_name, std::string_view part) {
+  if (part.size() <= kStoreKeyPartBytesMax && all_key_chars(part)) return Status();
   if (part.size() > kStoreKeyPartBytesMax) {
     return Status::invalid_argument(std::string(part_name) + " is " +
                                     std::to_string(part.size()) + " bytes; the limit is " +
@@ -30,20 +49,17 @@ Status check_part(std::string_view part_name, std::string_view part) {
 }  // namespace
 
 std::string StoreKey::to_string() const {
-  return primary_namespace + "/" + secondary_namespace + "/" + key;
+  std::string out;
+  out.reserve(primary_namespace.size() + secondary_namespace.size() + key.size() + 2);
+  out.append(primary_namespace).append(1, '/').append(secondary_namespace).append(1, '/');
+  return out.append(key);
 }
 
-bool is_store_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-';
-}
+bool is_store_key_char(char c) { return kKeyChars[static_cast<unsigned char>(c)]; }
 
 KeyRule check_store_key_part(std::string_view part) {
   if (part.size() > kStoreKeyPartBytesMax) return KeyRule::kTooLong;
-  for (char c : part) {
-    if (!is_store_key_char(c)) return KeyRule::kInvalidCharacter;
-  }
-  return KeyRule::kValid;
+  return all_key_chars(part) ? KeyRule::kValid : KeyRule::kInvalidCharacter;
 }
 
 Status validate_namespace(std::string_view primary_namespace,
