@@ -196,6 +196,7 @@ std::string describe_scenario(const Scenario& s) {
   const WorldConfig& w = s.world;
   std::ostringstream out;
   out << "options: seed=" << s.seed << " backend=" << w.backend << (w.hybrid ? "+hybrid" : "")
+      << (w.hybrid && w.hybrid_btree != "sqlite" ? "(" + w.hybrid_btree + ")" : "")
       << " primary=" << (w.versioned_primary ? "versioned" : "plain")
       << " backup=" << (w.backup_tier ? (w.async_backup ? "async" : "sync") : "off")
       << " ephemeral=" << (w.ephemeral_tier ? "on" : "off")

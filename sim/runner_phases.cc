@@ -46,7 +46,7 @@ Run::Run(const Scenario& scenario, PrimaryWrapper wrap_primary)
     queues_[op.client % queues_.size()].op_indices.push_back(i);
   }
   if (scenario.world.ephemeral_tier) ephemeral_backend_ = MemoryBackend::open({}).value();
-  if (scenario.world.backend == "lmdb") lmdb_root_ = std::make_unique<RealScratchDir>();
+  if (world_needs_real_dir(scenario.world)) lmdb_root_ = std::make_unique<RealScratchDir>();
   env_.set_fault_hook([this](const SimOp& op) { return fault_hook(op); });
 }
 

@@ -128,7 +128,7 @@ class Run {
   RunResult result_;
   Model model_;
   Checkers checkers_;
-  std::unique_ptr<RealScratchDir> lmdb_root_;  // backend "lmdb" only; outlives every world
+  std::unique_ptr<RealScratchDir> lmdb_root_;  // LMDB worlds only; outlives every world
   std::unique_ptr<MemoryBackend> ephemeral_backend_;
   std::unique_ptr<World> world_;
   std::vector<ClientQueue> queues_;

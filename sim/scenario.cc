@@ -39,18 +39,19 @@ Status field_error(const std::string& path, const std::string& problem) {
   return Status::invalid_argument(path + ": " + problem);
 }
 
-// Rejects a non-object, any field not in `fields`, and any of `fields` that is missing.
+// Rejects a non-object, any field not in `fields`, and any of the first `required` of `fields`
+// that is missing (the rest are optional).
 template <size_t N>
 Status check_object(const Json& j, const std::string& path,
-                    const std::array<std::string_view, N>& fields) {
+                    const std::array<std::string_view, N>& fields, size_t required = N) {
   if (!j.is_object()) return field_error(path.empty() ? "scenario" : path, "expected an object");
   for (const auto& [name, value] : j.items()) {
     bool known = false;
     for (std::string_view field : fields) known = known || field == name;
     if (!known) return field_error(join(path, name), "unknown field");
   }
-  for (std::string_view field : fields) {
-    if (!j.contains(field)) return field_error(join(path, field), "missing field");
+  for (size_t i = 0; i < required; ++i) {
+    if (!j.contains(fields[i])) return field_error(join(path, fields[i]), "missing field");
   }
   return Status::ok_status();
 }
@@ -110,11 +111,13 @@ Status read_string_list(const Json& j, const std::string& path, std::string_view
 }
 
 Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
-  static constexpr std::array<std::string_view, 13> kFields = {
+  // hybrid_btree (last) is optional: files written before it have a SQLite B-tree side.
+  static constexpr std::array<std::string_view, 14> kFields = {
       "backend", "versioned_primary", "hybrid", "ephemeral_tier", "backup_tier", "async_backup",
       "async_backup_queue_capacity", "overlay_store", "snapshot_interval_versions",
-      "keep_snapshots", "wal_segment_size_bytes", "sector_size_bytes", "latency_us_max"};
-  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields));
+      "keep_snapshots", "wal_segment_size_bytes", "sector_size_bytes", "latency_us_max",
+      "hybrid_btree"};
+  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 1));
   TIERKV_RETURN_IF_ERROR(read_string(j, path, "backend", &world->backend));
   bool known_backend = false;
   for (std::string_view backend : kBackends) known_backend = known_backend || backend == world->backend;
@@ -124,6 +127,14 @@ Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
   }
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "versioned_primary", &world->versioned_primary));
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "hybrid", &world->hybrid));
+  if (j.contains("hybrid_btree")) {
+    TIERKV_RETURN_IF_ERROR(read_string(j, path, "hybrid_btree", &world->hybrid_btree));
+    if (world->hybrid_btree != "sqlite" && world->hybrid_btree != "lmdb") {
+      return field_error(join(path, "hybrid_btree"), "unknown B-tree backend '" +
+                                                         world->hybrid_btree +
+                                                         "' (expected sqlite or lmdb)");
+    }
+  }
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "ephemeral_tier", &world->ephemeral_tier));
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "backup_tier", &world->backup_tier));
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "async_backup", &world->async_backup));
@@ -232,6 +243,7 @@ OrderedJson world_to_json(const WorldConfig& w) {
   return OrderedJson{{"backend", w.backend},
                      {"versioned_primary", w.versioned_primary},
                      {"hybrid", w.hybrid},
+                     {"hybrid_btree", w.hybrid_btree},
                      {"ephemeral_tier", w.ephemeral_tier},
                      {"backup_tier", w.backup_tier},
                      {"async_backup", w.async_backup},

@@ -17,7 +17,11 @@ namespace tierkv::sim {
 struct WorldConfig {
   std::string backend = "memory";   // memory | leveldb | sqlite | lmdb (working copy/primary)
   bool versioned_primary = true;    // primary = BackendKvStore over VersionedStore(backend)
-  bool hybrid = false;              // primary backend = HybridStore(leveldb, sqlite/lmdb)
+  bool hybrid = false;              // a HybridStore at /hybrid (world.h), driven with raw keys
+  // The HybridStore's B-tree side: "sqlite" (on SimEnv) or "lmdb" (a real directory gated by
+  // SimEnv, as an lmdb tier). Optional in scenario files: absent means "sqlite", the B-tree
+  // side of every file written before the field existed.
+  std::string hybrid_btree = "sqlite";
   bool ephemeral_tier = true;
   bool backup_tier = true;
   bool async_backup = false;

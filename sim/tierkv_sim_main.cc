@@ -26,7 +26,7 @@ void add_generate_flags(CLI::App* app, GenerateFlags* flags) {
   app->add_flag("--over-budget", flags->over_budget,
                 "also inject corruption beyond the fault budget (bit rot): must be detected");
   app->add_flag("--hybrid", flags->hybrid,
-                "give every seed a HybridStore world (LevelDB LSM side + SQLite B-tree side on the simulated disk, driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
+                "give every seed a HybridStore world (LevelDB LSM side on the simulated disk + a B-tree side the seed picks: SQLite on the simulated disk or LMDB in a real scratch directory; driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
 }
 
 }  // namespace
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   run_app->add_option("--ops", run.ops, "operations");
   run_app->add_option("--faults", run.faults, "fault kinds (see sweep --help); default swarm");
   run_app->add_flag("--over-budget", run.over_budget, "also inject corruption (bit rot)");
-  run_app->add_flag("--hybrid", run.hybrid, "give every seed a HybridStore world (LevelDB LSM side + SQLite B-tree side on the simulated disk, driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
+  run_app->add_flag("--hybrid", run.hybrid, "give every seed a HybridStore world (LevelDB LSM side on the simulated disk + a B-tree side the seed picks: SQLite on the simulated disk or LMDB in a real scratch directory; driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
   run_app->add_flag("--check-determinism", run.check_determinism, "run twice, compare traces");
   run_app->add_option("--out", run.out_dir, "where a failing scenario is written");
 

@@ -213,6 +213,8 @@ void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario) {
     if (op.kind == OpKind::kRollback || !prng.chance(1, 3)) continue;
     op = generate_hybrid_op(prng, op.client, scenario->hot_keys);
   }
+  // The B-tree side, drawn after every other draw: the ops above stay what they were.
+  scenario->world.hybrid_btree = prng.chance(1, 2) ? "lmdb" : "sqlite";
 }
 
 const std::vector<std::pair<std::string, std::string>>& workload_namespaces() {

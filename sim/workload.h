@@ -74,8 +74,9 @@ StoreKey hybrid_model_key(std::string_view raw);
 void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* scenario);
 
 // For some seeds (1 in 3, not with lmdb), turns the world hybrid and replaces about a third
-// of the client ops (never a rollback barrier) with ops on the HybridStore. Draws only from
-// prng, so every other seed's scenario stays what it was. force_hybrid: every seed.
+// of the client ops (never a rollback barrier) with ops on the HybridStore, then picks its
+// B-tree side (SQLite or LMDB, 1 in 2). Draws only from prng, so every other seed's scenario
+// stays what it was. force_hybrid: every seed.
 void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario);
 
 // Deterministic value bytes for part `part` of op op_index; at least the tag's length.

@@ -84,7 +84,7 @@ FaultInjectingBackend::Hook World::lmdb_gate(SimEnv& env, std::string logical_pa
 }
 
 Result<DurableTier> World::open_lmdb(SimEnv& env, const std::string& dir,
-                                     const std::string& real_root) {
+                                     const std::string& real_root, bool sync) {
   if (real_root.empty()) {
     return Status::invalid_argument("backend lmdb for " + dir +
                                     ": needs a real scratch directory (LMDB maps real files)");
@@ -95,7 +95,7 @@ Result<DurableTier> World::open_lmdb(SimEnv& env, const std::string& dir,
   if (error) return Status::io_error(real_dir + ": cannot create: " + error.message());
   BackendOptions options;
   options.dir = real_dir;
-  options.sync = true;
+  options.sync = sync;
   TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<Backend> lmdb, open_backend("lmdb", options));
   DurableTier tier;
   tier.backend =
@@ -148,23 +148,46 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
                                               std::move(options))));
   }
   if (config.hybrid) {
-    TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kHybridDir));
-    BackendOptions options;
-    options.env = &env;
-    options.clock = &executor.clock();
-    options.dir = kHybridDir;
-    options.sync = true;
-    options.seed = seed + 3;
-    TIERKV_ASSIGN_OR_RETURN(world->hybrid_, HybridStore::open(options, hybrid_config()));
+    TIERKV_ASSIGN_OR_RETURN(world->hybrid_,
+                            open_hybrid(config, env, executor, seed + 3, real_root));
   }
   world->build_stores();
   return world;
 }
 
-HybridConfig hybrid_config() {
+Result<std::unique_ptr<HybridStore>> World::open_hybrid(const WorldConfig& config, SimEnv& env,
+                                                        SimExecutor& executor, uint64_t seed,
+                                                        const std::string& real_root) {
+  TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kHybridDir));
+  BackendOptions options;
+  options.env = &env;
+  options.clock = &executor.clock();
+  options.dir = kHybridDir;
+  options.sync = true;
+  options.seed = seed;
+  HybridConfig routes = hybrid_config(config.hybrid_btree);
+  if (routes.btree_backend != "lmdb") return HybridStore::open(options, std::move(routes));
+  // LMDB maps real files: its side is an LMDB tier's gated backend, opened after the LSM side
+  // as HybridStore::open would. Unsynced: a real sync per commit doubled a --hybrid sweep's
+  // wall time and changes nothing the simulator can observe (see open_lmdb).
+  options.dir = join_path(kHybridDir, kHybridLsmDir);
+  Result<std::unique_ptr<Backend>> lsm = open_backend(routes.lsm_backend, options);
+  if (!lsm.ok()) return lsm.status().with_context("hybrid lsm side");
+  Result<DurableTier> btree =
+      open_lmdb(env, join_path(kHybridDir, kHybridBtreeDir), real_root, /*sync=*/false);
+  if (!btree.ok()) return btree.status().with_context("hybrid btree side");
+  return std::make_unique<HybridStore>(std::move(*lsm), std::move(btree->backend),
+                                       std::move(routes));
+}
+
+bool world_needs_real_dir(const WorldConfig& config) {
+  return config.backend == "lmdb" || (config.hybrid && config.hybrid_btree == "lmdb");
+}
+
+HybridConfig hybrid_config(std::string_view btree_backend) {
   HybridConfig config;
   config.lsm_backend = "leveldb";
-  config.btree_backend = "sqlite";
+  config.btree_backend = std::string(btree_backend);
   config.routes.emplace("votes", HybridSide::kLsm);
   config.routes.emplace("index", HybridSide::kBtree);
   config.default_side = HybridSide::kBtree;

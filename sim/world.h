@@ -11,11 +11,13 @@
 //   store()   = TierStore over those tiers: what clients call;
 //   overlays  = (optional) OverlayStore over its own durable backend at /overlay (VersionedStore
 //               over memory, the plain backend otherwise; not with lmdb);
-//   hybrid    = (optional, config.hybrid) a HybridStore at /hybrid: LevelDB (LSM side) and
-//               SQLite (B-tree side), both on SimEnv, routed by tag (hybrid_config()). It is
-//               driven with raw keys (workload.h kHybridRawNamespace), not through the
-//               TierStore: a BackendKvStore batch carries its own bookkeeping keys and could
-//               never stay on one side.
+//   hybrid    = (optional, config.hybrid) a HybridStore at /hybrid: LevelDB (LSM side) on
+//               SimEnv and, as config.hybrid_btree says, SQLite on SimEnv or LMDB in the real
+//               scratch directory (gated like an LMDB tier: process crashes and adapter errors
+//               only) as the B-tree side, routed by tag (hybrid_config()). It is driven with
+//               raw keys (workload.h kHybridRawNamespace), not through the TierStore: a
+//               BackendKvStore batch carries its own bookkeeping keys and could never stay on
+//               one side.
 // A memory backend keeps nothing across a crash by itself, so with backend "memory" every
 // durable tier sits on a VersionedStore (its WAL gives durability).
 //
@@ -64,7 +66,8 @@ class World {
  public:
   // ephemeral_backend: the runner's memory backend for the ephemeral tier (null when the
   // config has none); backup_faults: the backup tier's fault windows. Both must outlive the
-  // World. real_root: a real directory for backend "lmdb" (its tiers are plain LMDB there).
+  // World. real_root: a real directory for LMDB (world_needs_real_dir): backend "lmdb" puts
+  // its tiers there as plain LMDB, hybrid_btree "lmdb" the HybridStore's B-tree side.
   static Result<std::unique_ptr<World>> open(const WorldConfig& config, SimEnv& env,
                                              SimExecutor& executor, Backend* ephemeral_backend,
                                              FaultWindows* backup_faults, uint64_t seed,
@@ -111,10 +114,16 @@ class World {
                                           SimExecutor& executor, const std::string& dir,
                                           bool versioned, uint64_t seed,
                                           const std::string& real_root);
-  // A plain LMDB tier in real_root + dir, gated by env (lmdb_gate).
+  // A plain LMDB tier in real_root + dir, gated by env (lmdb_gate). sync: LMDB syncs each
+  // commit to the real disk (off: MDB_NOSYNC; the page cache outlives the simulator's LMDB
+  // crashes, which are process crashes, so either way every acknowledged commit survives).
   static FaultInjectingBackend::Hook lmdb_gate(SimEnv& env, std::string logical_path);
   static Result<DurableTier> open_lmdb(SimEnv& env, const std::string& dir,
-                                       const std::string& real_root);
+                                       const std::string& real_root, bool sync = true);
+  // The HybridStore at kHybridDir (config.hybrid_btree picks the B-tree side).
+  static Result<std::unique_ptr<HybridStore>> open_hybrid(const WorldConfig& config, SimEnv& env,
+                                                          SimExecutor& executor, uint64_t seed,
+                                                          const std::string& real_root);
   // (Re)creates every KvStore over the backends and the TierStore over them.
   void build_stores();
 
@@ -135,8 +144,11 @@ class World {
   std::unique_ptr<HybridStore> hybrid_;
 };
 
-// The hybrid world's routing: tag "votes" -> LSM (LevelDB), "index" -> B-tree (SQLite), any
-// other tag (e.g. "meta") -> the B-tree side by default.
-HybridConfig hybrid_config();
+// The hybrid world's routing: tag "votes" -> LSM (LevelDB), "index" -> B-tree (btree_backend:
+// "sqlite" or "lmdb"), any other tag (e.g. "meta") -> the B-tree side by default.
+HybridConfig hybrid_config(std::string_view btree_backend = "sqlite");
+
+// Whether a run of config needs a real scratch directory (some part of it is LMDB).
+bool world_needs_real_dir(const WorldConfig& config);
 
 }  // namespace tierkv::sim

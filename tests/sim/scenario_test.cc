@@ -94,6 +94,28 @@ TEST(ScenarioJson, RejectsUnknownAndMissingFields) {
                "bit_rot, buggify)");
 }
 
+TEST(ScenarioJson, HybridBtreeIsOptionalAndCheckedWhenPresent) {
+  // A file written before the field existed has a SQLite B-tree side.
+  nlohmann::json old = nlohmann::json::parse(scenario_to_json(small_scenario()));
+  old["world"]["hybrid"] = true;
+  old["world"].erase("hybrid_btree");
+  Result<Scenario> parsed = scenario_from_json(old.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->world.hybrid_btree, "sqlite");
+  Scenario lmdb = small_scenario();
+  lmdb.world.hybrid = true;
+  lmdb.world.hybrid_btree = "lmdb";
+  const std::string json = scenario_to_json(lmdb);
+  EXPECT_NE(json.find("\"hybrid_btree\":\"lmdb\""), std::string::npos) << json;
+  parsed = scenario_from_json(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(*parsed, lmdb);
+  expect_error(parse_edited([](auto& j) { j["world"]["hybrid_btree"] = "rocksdb"; }),
+               "world.hybrid_btree: unknown B-tree backend 'rocksdb' (expected sqlite or lmdb)");
+  expect_error(parse_edited([](auto& j) { j["world"]["hybrid_btree"] = true; }),
+               "world.hybrid_btree: expected a string");
+}
+
 TEST(ScenarioJson, MalformedTextIsAnErrorNotACrash) {
   for (const char* text : {"", "{", "[]", "null", "{\"seed\": }", "\xff\xfe", "42",
                            "{\"format_version\": 1} trailing"}) {
@@ -159,6 +181,7 @@ RC_GTEST_PROP(ScenarioJson, RoundTripProperty, ()) {
   s.world.backend = *rc::gen::element<std::string>("memory", "leveldb", "sqlite", "lmdb");
   s.world.versioned_primary = *rc::gen::arbitrary<bool>();
   s.world.hybrid = *rc::gen::arbitrary<bool>();
+  s.world.hybrid_btree = *rc::gen::element<std::string>("sqlite", "lmdb");
   s.world.async_backup = *rc::gen::arbitrary<bool>();
   s.world.overlay_store = *rc::gen::arbitrary<bool>();
   s.world.snapshot_interval_versions = *rc::gen::arbitrary<uint64_t>();
