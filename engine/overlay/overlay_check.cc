@@ -239,7 +239,10 @@ Task<Result<std::vector<std::string>>> OverlayStore::check_consistency() {
 }
 
 Task<Status> OverlayStore::check_locked(std::vector<std::string>* problems) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await flush_pending_locked());  // the checker reads the backend
+  // A journaled store's backend is whole only with its journal redone (the reload after a
+  // failed write does that) and its pending metadata written: the checker reads the backend.
+  if (journaled() && !loaded_) TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
+  TIERKV_CO_RETURN_IF_ERROR(co_await flush_pending_locked());
   DiskState disk;
   TIERKV_CO_ASSIGN_OR_RETURN(std::optional<std::string> meta,
                              co_await get_locked(layout::meta_key()));

@@ -95,6 +95,7 @@ Task<Status> OverlayStore::commit_locked(WriteBatch batch) {
 
 Task<Status> OverlayStore::flush_pending_locked() {
   if (pending_.empty()) co_return Status();
+  assert(loaded_);  // whatever drops the cache drops pending_ with it
   WriteBatch nothing_else;  // a named argument: see the co_await rule in engine/exec/task.h
   co_return co_await commit_locked(std::move(nothing_else));
 }
@@ -335,7 +336,9 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
     Status status =
         co_await blocking(*executor_, [&] { return backend_->put(ops[0].key, ops[0].value); });
     if (!status.ok()) {
-      loaded_ = false;
+      loaded_ = false;  // the reload redoes every durable journal record
+      pending_.clear();
+      pending_puts_ = 0;
       co_return status;
     }
     for (size_t i = 1; i < ops.size(); ++i) {
