@@ -1,7 +1,9 @@
 #include "sim/workload.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
+#include <charconv>
 
 namespace tierkv::sim {
 namespace {
@@ -251,16 +253,35 @@ bool is_raw_key(const StoreKey& key) {
 StoreKey op_key(const Op& op) { return StoreKey{op.primary_namespace, op.secondary_namespace, op.key}; }
 
 std::string op_value(uint64_t op_index, uint32_t part, uint32_t bytes) {
-  std::string value = "op" + std::to_string(op_index) + "." + std::to_string(part) + ":";
-  const size_t tag_bytes = value.size();
+  // The tag "op<index>.<part>:" built in one buffer.
+  char index_digits[20];
+  char part_digits[10];
+  const auto digits = [](auto& buffer, uint64_t v) {
+    return static_cast<size_t>(std::to_chars(std::begin(buffer), std::end(buffer), v).ptr -
+                               std::begin(buffer));
+  };
+  const size_t index_bytes = digits(index_digits, op_index);
+  const size_t part_bytes = digits(part_digits, part);
+  const size_t tag_bytes = 2 + index_bytes + 1 + part_bytes + 1;
+  std::string value;
+  value.reserve(std::max<size_t>(tag_bytes, bytes));
+  value.append("op").append(index_digits, index_bytes).append(1, '.');
+  value.append(part_digits, part_bytes).append(1, ':');
   if (tag_bytes >= bytes) return value;
   value.resize(bytes);
-  // splitmix64 of (op, part): cheap, deterministic filler.
+  // splitmix64 of (op, part): cheap, deterministic filler; each byte is 'a' + (x >> 58) % 26,
+  // looked up in a table of the 64 possible top-6-bit values.
+  static constexpr auto kLetters = [] {
+    std::array<char, 64> letters{};
+    for (size_t i = 0; i < letters.size(); ++i) letters[i] = static_cast<char>('a' + i % 26);
+    return letters;
+  }();
   uint64_t x = op_index * 0x9e3779b97f4a7c15ull + part + 1;
+  char* out = value.data();
   for (size_t i = tag_bytes; i < bytes; ++i) {
     x ^= x >> 31;
     x *= 0xbf58476d1ce4e5b9ull;
-    value[i] = static_cast<char>('a' + (x >> 58) % 26);  // printable: values show in reports
+    out[i] = kLetters[x >> 58];  // printable: values show in reports
   }
   return value;
 }
