@@ -12,14 +12,6 @@ AsyncMutex::~AsyncMutex() {
   head_ = 0;
 }
 
-Task<void> AsyncMutex::lock() {
-  if (try_lock()) co_return;
-  co_await suspend_until_resumed(
-      [this](UniqueFunction resume) { waiters_.push_back(std::move(resume)); });
-  // unlock() handed the lock to us without releasing it.
-  assert(locked_);
-}
-
 bool AsyncMutex::try_lock() {
   if (locked_) return false;
   assert(waiters() == 0);  // nobody waits on a free mutex: unlock() hands it over instead
@@ -43,11 +35,6 @@ void AsyncMutex::unlock() {
     head_ = 0;
   }
   next();  // posts the waiter's resumption; it owns the lock from now on
-}
-
-Task<AsyncMutexGuard> AsyncMutex::lock_guard() {
-  co_await lock();
-  co_return AsyncMutexGuard(this);
 }
 
 std::optional<AsyncMutexGuard> AsyncMutex::try_lock_guard() {

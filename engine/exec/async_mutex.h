@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cassert>
+#include <coroutine>
 #include <cstddef>
 #include <optional>
 #include <utility>
@@ -37,8 +38,13 @@ class AsyncMutex {
   AsyncMutex& operator=(const AsyncMutex&) = delete;
   ~AsyncMutex();
 
+  // What lock() and lock_guard() return: co_await it at once. A free mutex is taken without
+  // suspending and without a coroutine frame; a taken one parks the caller itself in the FIFO.
+  class LockAwaiter;
+  class GuardAwaiter;
+
   // Suspends until the caller holds the lock. The caller must later call unlock() exactly once.
-  Task<void> lock();
+  LockAwaiter lock();
 
   // Takes the lock if it is free and nobody waits; never suspends.
   bool try_lock();
@@ -47,7 +53,7 @@ class AsyncMutex {
   void unlock();
 
   // lock() + a guard that unlocks when destroyed.
-  Task<AsyncMutexGuard> lock_guard();
+  GuardAwaiter lock_guard();
 
   // try_lock() + a guard, or nullopt when the lock is taken.
   std::optional<AsyncMutexGuard> try_lock_guard();
@@ -93,8 +99,35 @@ class AsyncMutexGuard {
   AsyncMutex* mutex_ = nullptr;
 };
 
-// Same as mutex.lock_guard(). Not a coroutine itself, so the reference cannot dangle: the
-// returned task holds only the mutex's address, which must outlive the task and the guard.
-inline Task<AsyncMutexGuard> scoped_lock(AsyncMutex& mutex) { return mutex.lock_guard(); }
+class [[nodiscard]] AsyncMutex::LockAwaiter {
+ public:
+  explicit LockAwaiter(AsyncMutex* mutex) : mutex_(mutex) {}
+  bool await_ready() { return mutex_->try_lock(); }  // tried when awaited, not when created
+  template <typename P>
+  void await_suspend(std::coroutine_handle<P> caller) {
+    mutex_->waiters_.push_back(UniqueFunction(ParkedCoroutine::of(caller)));
+  }
+  // unlock() handed the lock to us without releasing it.
+  void await_resume() const noexcept { assert(mutex_->locked_); }
+
+ protected:
+  AsyncMutex* mutex_;
+};
+
+class [[nodiscard]] AsyncMutex::GuardAwaiter : public LockAwaiter {
+ public:
+  using LockAwaiter::LockAwaiter;
+  AsyncMutexGuard await_resume() const {
+    LockAwaiter::await_resume();
+    return AsyncMutexGuard(mutex_);
+  }
+};
+
+inline AsyncMutex::LockAwaiter AsyncMutex::lock() { return LockAwaiter(this); }
+inline AsyncMutex::GuardAwaiter AsyncMutex::lock_guard() { return GuardAwaiter(this); }
+
+// Same as mutex.lock_guard(): the awaiter holds only the mutex's address, which must outlive
+// it and the guard.
+inline AsyncMutex::GuardAwaiter scoped_lock(AsyncMutex& mutex) { return mutex.lock_guard(); }
 
 }  // namespace tierkv

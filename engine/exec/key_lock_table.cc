@@ -10,16 +10,6 @@ KeyLockTable::~KeyLockTable() {
   entries_.clear();
 }
 
-Task<KeyLockGuard> KeyLockTable::lock(std::string key) {
-  assert(!destroying_);
-  auto entry = entries_.try_emplace(std::move(key)).first;
-  ++entry->second.users;
-  // std::map nodes never move, so entry stays valid while we wait: users > 0 keeps it alive.
-  co_await entry->second.mutex.lock();
-  assert(entry->second.mutex.locked());
-  co_return KeyLockGuard(this, entry);
-}
-
 size_t KeyLockTable::waiters(std::string_view key) const {
   auto entry = entries_.find(key);
   return entry == entries_.end() ? 0 : entry->second.mutex.waiters();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cassert>
+#include <coroutine>
 #include <cstddef>
 #include <map>
 #include <string>
@@ -35,8 +36,10 @@ class KeyLockTable {
   KeyLockTable& operator=(const KeyLockTable&) = delete;
   ~KeyLockTable();
 
-  // Suspends until the caller holds key's lock; the guard releases it.
-  Task<KeyLockGuard> lock(std::string key);
+  // Suspends until the caller holds key's lock; the guard releases it. Returns an awaiter:
+  // co_await it at once (the entry is made when it is awaited, no coroutine frame).
+  class Acquire;
+  Acquire lock(std::string key);
 
   // Number of keys somebody holds or waits for.
   size_t size() const { return entries_.size(); }
@@ -98,5 +101,34 @@ class KeyLockGuard {
   KeyLockTable* table_ = nullptr;
   KeyLockTable::Entries::iterator entry_{};
 };
+
+class [[nodiscard]] KeyLockTable::Acquire {
+ public:
+  Acquire(KeyLockTable* table, std::string key) : table_(table), key_(std::move(key)) {}
+  bool await_ready() {
+    assert(!table_->destroying_);
+    entry_ = table_->entries_.try_emplace(std::move(key_)).first;
+    ++entry_->second.users;
+    // std::map nodes never move, so entry_ stays valid while we wait: users > 0 keeps it alive.
+    return entry_->second.mutex.lock().await_ready();
+  }
+  template <typename P>
+  void await_suspend(std::coroutine_handle<P> caller) {
+    entry_->second.mutex.lock().await_suspend(caller);
+  }
+  KeyLockGuard await_resume() const {
+    assert(entry_->second.mutex.locked());
+    return KeyLockGuard(table_, entry_);
+  }
+
+ private:
+  KeyLockTable* table_;
+  std::string key_;
+  Entries::iterator entry_{};
+};
+
+inline KeyLockTable::Acquire KeyLockTable::lock(std::string key) {
+  return Acquire(this, std::move(key));
+}
 
 }  // namespace tierkv
