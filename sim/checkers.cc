@@ -11,8 +11,8 @@ constexpr size_t kPreviewBytes = 24;
 std::string describe_allowed(const AllowedValues& allowed) {
   std::string out;
   if (allowed.absent_allowed) out = "<absent>";
-  for (const std::string& value : allowed.values) {
-    out += (out.empty() ? "" : " | ") + value_preview(value);
+  for (const std::string* value : allowed.values) {
+    out += (out.empty() ? "" : " | ") + value_preview(*value);
   }
   return out.empty() ? "(nothing)" : out;
 }
@@ -56,7 +56,15 @@ std::string Checkers::recent_events() const {
 }
 
 bool Checkers::count(const char* invariant, bool ok) {
-  ++stats_->invariants_checked[invariant];
+  for (const auto& [name, counter] : counters_) {
+    if (name == invariant) {
+      ++*counter;
+      return ok;
+    }
+  }
+  uint64_t* counter = &stats_->invariants_checked[invariant];
+  counters_.emplace_back(invariant, counter);
+  ++*counter;
   return ok;
 }
 

@@ -127,6 +127,9 @@ class Checkers {
   std::vector<Violation>* violations_;
   std::vector<std::pair<uint64_t, std::string>> recent_;  // a ring of kRecentEventsMax
   size_t recent_next_ = 0;
+  // count()'s counters in stats_->invariants_checked by name pointer (the kCheck* constants),
+  // so a check does not build a string and search the map each time. Map nodes never move.
+  std::vector<std::pair<const char*, uint64_t*>> counters_;
   // Counters kept in a flat array and flushed into stats_ lazily would be faster; a map
   // lookup per check is fine at the simulator's check rate.
 };

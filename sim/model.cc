@@ -43,8 +43,8 @@ std::string Mutation::describe() const {
 
 bool AllowedValues::allows(const std::optional<std::string>& observed) const {
   if (!observed) return absent_allowed;
-  for (const std::string& value : values) {
-    if (value == *observed) return true;
+  for (const std::string* value : values) {
+    if (*value == *observed) return true;
   }
   return false;
 }
@@ -132,7 +132,7 @@ AllowedValues Model::allowed(const StoreKey& key, uint64_t ack_before_tick, bool
   const std::optional<size_t> floor =
       last_ack(mutations_, state.mutation_ids, ack_before_tick, durable_only);
   if (!floor) {
-    if (state.baseline) allowed.values.push_back(*state.baseline);
+    if (state.baseline) allowed.values.push_back(&*state.baseline);
     allowed.absent_allowed = allowed.absent_allowed || !state.baseline;
   }
   for (size_t i = 0; i < state.mutation_ids.size(); ++i) {
@@ -142,7 +142,7 @@ AllowedValues Model::allowed(const StoreKey& key, uint64_t ack_before_tick, bool
         !may_apply_after(m, mutations_.at(state.mutation_ids[*floor]))) {
       continue;
     }
-    if (m.value) allowed.values.push_back(*m.value);
+    if (m.value) allowed.values.push_back(&*m.value);
     allowed.absent_allowed = allowed.absent_allowed || !m.value;
   }
   return allowed;
@@ -187,7 +187,7 @@ AllowedValues Model::allowed_if_applied(uint64_t id) const {
     const Mutation& m = mutations_.at(other_id);
     if (m.state == MutationState::kRejected) continue;
     if (m.issued_tick < applied.issued_tick && !may_apply_after(m, applied)) continue;
-    if (m.value) allowed.values.push_back(*m.value);
+    if (m.value) allowed.values.push_back(&*m.value);
     allowed.absent_allowed = allowed.absent_allowed || !m.value;
   }
   return allowed;

@@ -63,10 +63,11 @@ struct Mutation {
   std::string describe() const;
 };
 
-// What is allowed for one key right now.
+// What is allowed for one key right now. The values point into the model's history: valid
+// until the model next changes (a check reads them at once).
 struct AllowedValues {
   bool absent_allowed = false;
-  std::vector<std::string> values;
+  std::vector<const std::string*> values;
   bool allows(const std::optional<std::string>& observed) const;
 };
 
