@@ -1,6 +1,7 @@
 #include "engine/versioned/versioned_layout.h"
 
 #include <cassert>
+#include <memory>
 
 #include "engine/core/coding.h"
 #include "engine/core/crc32c.h"
@@ -39,12 +40,13 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 Status copy_file_durably(Env& env, const std::string& from, const std::string& to) {
   TIERKV_ASSIGN_OR_RETURN(auto in, env.open_file(from, OpenMode::kReadOnly));
   TIERKV_ASSIGN_OR_RETURN(auto out, env.open_file(to, OpenMode::kCreateExclusive));
-  std::string chunk(kCopyChunkBytes, '\0');
+  // Not zero-filled: only the bytes read_at returns are used.
+  const std::unique_ptr<char[]> chunk = std::make_unique_for_overwrite<char[]>(kCopyChunkBytes);
   uint64_t offset = 0;
   while (true) {
-    TIERKV_ASSIGN_OR_RETURN(size_t n, in->read_at(offset, chunk.size(), chunk.data()));
+    TIERKV_ASSIGN_OR_RETURN(size_t n, in->read_at(offset, kCopyChunkBytes, chunk.get()));
     if (n == 0) break;
-    TIERKV_RETURN_IF_ERROR(out->append(std::string_view(chunk.data(), n)));
+    TIERKV_RETURN_IF_ERROR(out->append(std::string_view(chunk.get(), n)));
     offset += n;
   }
   TIERKV_RETURN_IF_ERROR(out->sync());
