@@ -57,13 +57,13 @@ uint64_t Model::begin(uint64_t op_index, uint32_t client, std::string kind, Stor
   m.op_index = op_index;
   m.client = client;
   m.kind = std::move(kind);
-  m.key = key;
   m.value = std::move(value);
   m.durable = durable;
   m.durable_on_ack = durable_on_ack;
   m.issued_tick = tick();
   m.issued_us = now_us;
   keys_[key].mutation_ids.push_back(m.id);
+  m.key = std::move(key);
   const uint64_t id = m.id;
   mutations_.emplace(id, std::move(m));
   ++pending_;

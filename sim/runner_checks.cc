@@ -174,7 +174,7 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
         }
       }
     }
-    model_.settle(key, *observed);
+    model_.settle(key, std::move(*observed));
   }
   // A HybridStore batch as a unit (all or none of it), before its keys' histories are dropped.
   for (const auto& [op_index, ids] : model_.batches()) {

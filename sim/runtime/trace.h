@@ -2,8 +2,10 @@
 // scheduled step, fault). Same seed + same scenario => same hash, on every run and machine.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -36,8 +38,17 @@ class TraceHash {
   void mix_bytes(std::string_view s) {
     mix_u64(s.size());
     size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) mix_u64(load_le(s.data() + i, 8));
+    for (; i + 8 <= s.size(); i += 8) mix_u64(load_le8(s.data() + i));
     if (i < s.size()) mix_u64(load_le(s.data() + i, s.size() - i));
+  }
+  static uint64_t load_le8(const char* p) {
+    if constexpr (std::endian::native == std::endian::little) {
+      uint64_t v;
+      std::memcpy(&v, p, sizeof(v));  // one load: the bytes already are in little-endian order
+      return v;
+    } else {
+      return load_le(p, 8);
+    }
   }
   static uint64_t load_le(const char* p, size_t n) {
     uint64_t v = 0;
