@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/core/store_key.h"
@@ -112,6 +113,28 @@ rc::Gen<std::string> alphabet_string(size_t min_len, size_t max_len) {
   return rc::gen::mapcat(rc::gen::inRange(min_len, max_len + 1), [](size_t n) {
     return rc::gen::container<std::string>(n, rc::gen::elementOf(kAlphabet));
   });
+}
+
+// Keys order part by part, each part as std::string orders it (bytes as unsigned char, a
+// prefix first): maps of keys (the model, scans) rely on it. Raw keys carry any byte.
+TEST(StoreKeyTest, OrderIsPartByPartAsStringsOrder) {
+  const std::vector<StoreKey> ascending = {
+      key_of("", "", "a"),         key_of("a", "", "k"),       key_of("a", "", "k\x7f"),
+      key_of("a", "", "k\x80"),    key_of("a", "", "k\xff"),   key_of("a", "b", ""),
+      key_of("a", "b", "a"),       key_of("a", "ba", "a"),     key_of("ab", "", ""),
+      key_of("b", "", "a"),        key_of("\xfe", "", ""),     key_of("\xff", "", "")};
+  for (size_t i = 0; i < ascending.size(); ++i) {
+    for (size_t j = 0; j < ascending.size(); ++j) {
+      const StoreKey& a = ascending[i];
+      const StoreKey& b = ascending[j];
+      EXPECT_EQ(a < b, i < j) << i << " vs " << j;
+      EXPECT_EQ(a == b, i == j) << i << " vs " << j;
+      const auto as_tuple = [](const StoreKey& k) {
+        return std::tie(k.primary_namespace, k.secondary_namespace, k.key);
+      };
+      EXPECT_EQ(a <=> b, as_tuple(a) <=> as_tuple(b)) << i << " vs " << j;
+    }
+  }
 }
 
 RC_GTEST_PROP(StoreKeyProperty, AnyAlphabetStringOfLength1To120IsAValidKeyAndNamespace, ()) {

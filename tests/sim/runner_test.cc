@@ -16,6 +16,7 @@
 #include "sim/checkers.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
+#include "sim/workload.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace tierkv::sim {
@@ -47,6 +48,15 @@ TEST(RunnerDeterminism, SameSeedGivesTheSameScenario) {
 
 // A correct engine survives power cuts (torn tails, lost directory entries): recovery,
 // backup/primary, routing, pagination and WAL checks all run and hold.
+// Client values are recorded in scenario files, reports and violation histories, and the
+// batch-atomicity check tells batches apart by them: their bytes must not change between builds.
+TEST(RunnerWorkload, OpValueBytesAreFixed) {
+  EXPECT_EQ(op_value(12, 3, 40), "op12.3:hokjqjouigjpvebdyeyyzhefwillqhbzb");
+  EXPECT_EQ(op_value(0, 0, 16), "op0.0:vxhadlslle");
+  EXPECT_EQ(op_value(123456789, 7, 4), "op123456789.7:");  // never shorter than its tag
+  EXPECT_NE(op_value(12, 3, 40), op_value(12, 4, 40));
+}
+
 TEST(RunnerFaults, CrashRestartRunsRecoverAndPass) {
   const uint64_t seeds = long_mode() ? 300 : 25;
   uint64_t crashes = 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -83,6 +84,36 @@ TEST(LtHashTest, ElementHashAndChecksumMatchReferenceBytes) {
   EXPECT_EQ(empty.lane(3), 2311);
   EXPECT_EQ(hash_of({{"key", "value"}, {"k2", "v2"}}).checksum_hex(),
             "81dedf58c9a1d0de591962746274c9d3788e6062b9bd15a700bc0103cc4b5667");
+}
+
+// Element hashes come from a per-thread cache of 4096 direct-mapped slots: many more elements
+// than slots, mixed out in another order after the cache evicted most of them, must still
+// cancel exactly (an evicted or colliding slot recomputes, never returns another's lanes).
+TEST(LtHashTest, MixingOutAfterTheCacheEvictedGivesIdentity) {
+  constexpr int kElements = 2 * 4096;
+  LtHash hash;
+  for (int i = 0; i < kElements; ++i) {
+    hash.mix_in_element("k" + std::to_string(i), "v" + std::to_string(i * 7));
+  }
+  EXPECT_FALSE(hash.is_identity());
+  for (int i = kElements; i-- > 0;) {
+    hash.mix_out_element("k" + std::to_string(i), "v" + std::to_string(i * 7));
+  }
+  EXPECT_TRUE(hash.is_identity());
+  EXPECT_EQ(LtHash::of_element("key", "value").lane(0), 23632);  // reference bytes, still
+}
+
+// mix_in/mix_out read the other operand before writing: a hash mixed with itself doubles
+// (mod 2^16) or clears.
+TEST(LtHashTest, MixingAHashWithItself) {
+  const LtHash element = LtHash::of_element("key", "value");
+  LtHash doubled = element;
+  doubled.mix_in(doubled);
+  for (size_t i = 0; i < LtHash::kLaneCount; ++i) {
+    ASSERT_EQ(doubled.lane(i), static_cast<uint16_t>(2 * element.lane(i))) << "lane " << i;
+  }
+  doubled.mix_out(doubled);
+  EXPECT_TRUE(doubled.is_identity());
 }
 
 RC_GTEST_PROP(LtHashProperty, OrderIndependent, (std::vector<Element> elements)) {
