@@ -70,42 +70,43 @@ Task<Status> BackendKvStore::remove(StoreKey key, bool /*lazy*/) {
 
 Task<Status> BackendKvStore::write_ordered(StoreKey key, std::optional<std::string> value,
                                            CallOrder::Ticket ticket) {
-  KeyLockGuard key_guard = co_await locks_.lock(lock_key(key));
+  KeyLockGuard key_guard = co_await locks_.lock(ticket.key());  // == lock_key(key)
   if (call_order_.is_stale(ticket)) {
     ++stale_skipped_;
     co_return Status();
   }
   const bool is_write = value.has_value();
   // Named first: g++ 12 destroys a braced temporary coroutine argument twice (task.h).
-  Mutation mutation{key, std::move(value), std::nullopt};
-  Status applied = co_await apply_grouped(std::move(mutation));
+  Mutation mutation{std::move(key), std::move(value), std::nullopt};
+  Status applied = co_await apply_grouped(mutation);
   if (!applied.ok()) {
-    co_return applied.with_context((is_write ? "write of " : "remove of ") + key.to_string());
+    // The ticket's key is the key's "p/s/k" text (lock_key).
+    co_return applied.with_context((is_write ? "write of " : "remove of ") + ticket.key());
   }
   call_order_.complete(ticket);
   co_return Status();
 }
 
-Task<Status> BackendKvStore::apply_grouped(Mutation mutation) {
+Task<Status> BackendKvStore::apply_grouped(Mutation& mutation) {
   Status result;
   if (group_leader_waiting_) {
     // Raw pointers: the registering callback must be trivially destructible (g++ 12, task.h).
     Mutation* joining = &mutation;
     Status* outcome = &result;
     co_await suspend_until_resumed([this, joining, outcome](UniqueFunction resume) {
-      group_.push_back(GroupMember{std::move(*joining), outcome, std::move(resume)});
+      group_.push_back(GroupMember{joining, outcome, std::move(resume)});
     });
     co_return result;  // set by the leader before it resumed us
   }
   group_leader_waiting_ = true;
-  group_.push_back(GroupMember{std::move(mutation), &result, UniqueFunction()});
+  group_.push_back(GroupMember{&mutation, &result, UniqueFunction()});
   AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
   group_leader_waiting_ = false;  // callers from now on form the next group
-  std::vector<GroupMember> members = std::move(group_);
-  group_.clear();
+  std::vector<GroupMember> members;
+  members.swap(group_);
   std::vector<Mutation> mutations;
   mutations.reserve(members.size());
-  for (GroupMember& member : members) mutations.push_back(std::move(member.mutation));
+  for (GroupMember& member : members) mutations.push_back(std::move(*member.mutation));
   Result<Applied> applied = co_await apply_locked(std::move(mutations));
   assert(!applied.ok() || applied->conflicts.empty());  // no version check was asked for
   const Status group_status = applied.ok() ? Status() : applied.status();
@@ -113,6 +114,8 @@ Task<Status> BackendKvStore::apply_grouped(Mutation mutation) {
     *member.result = group_status;
     if (member.resume) member.resume();  // posts the member's resumption
   }
+  members.clear();
+  if (group_.empty()) group_.swap(members);  // the next group reuses the storage
   co_return result;
 }
 
@@ -169,9 +172,10 @@ Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
   }(this, std::move(ops), std::move(tickets));
 }
 
-Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locked(StoreKey key) {
+Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locked(
+    const StoreKey& key) {
   assert(backend_mutex_.locked());
-  co_return co_await blocking(executor_, [this, &key] { return get_record_now(key); });
+  return blocking(executor_, [this, &key] { return get_record_now(key); });
 }
 
 Result<std::optional<std::string>> BackendKvStore::get_record_bytes_now(
@@ -212,7 +216,8 @@ Status BackendKvStore::load_sequence_now() {
 Task<Result<BackendKvStore::Applied>> BackendKvStore::apply_locked(
     std::vector<Mutation> mutations) {
   assert(backend_mutex_.locked());
-  co_return co_await blocking(executor_, [this, &mutations] { return apply_now(mutations); });
+  return blocking(executor_,
+                  [this, mutations = std::move(mutations)]() mutable { return apply_now(mutations); });
 }
 
 Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>& mutations) {
@@ -239,7 +244,8 @@ Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>&
     olds.emplace_back(std::move(data_key), old);
   }
   if (!applied.conflicts.empty()) return applied;  // a failed check writes nothing
-  WriteBatch batch;
+  WriteBatch& batch = batch_;
+  assert(batch.empty());
   for (size_t i = 0; i < mutations.size(); ++i) {
     Mutation& mutation = mutations[i];
     auto& [data_key, old] = olds[i];
@@ -260,6 +266,7 @@ Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>&
   // so counters reach the backend in increasing order).
   batch.put(layout::kSequenceKey, layout::encode_sequence(*next_sequence_));
   Status written = backend_.write(batch);
+  batch.clear();  // keeps the list's capacity, frees the records
   if (!written.ok()) {
     return written.with_context("atomic write to backend " + std::string(backend_.name()));
   }

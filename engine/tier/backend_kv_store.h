@@ -93,15 +93,18 @@ class BackendKvStore final : public KvStore {
   // backend leads (waits for backend_mutex_, then applies every member's mutation in one
   // apply_locked); later callers join its group and wait for its outcome.
   // REQUIRES: the caller holds mutation.key's lock (so a group's keys are distinct); no
-  // version check.
-  Task<Status> apply_grouped(Mutation mutation);
-  // Reads key's record; nullopt if absent. REQUIRES: backend_mutex_ held.
-  Task<Result<std::optional<backend_layout::DataRecord>>> get_record_locked(StoreKey key);
+  // version check; the caller awaits the task at once (mutation is referenced, and moved from
+  // once the group is applied).
+  Task<Status> apply_grouped(Mutation& mutation);
+  // Reads key's record; nullopt if absent. REQUIRES: backend_mutex_ held; the caller awaits the
+  // task at once (key is referenced, not copied). Not a coroutine: it returns the blocking call
+  // itself (one frame less per read).
+  Task<Result<std::optional<backend_layout::DataRecord>>> get_record_locked(const StoreKey& key);
   // Checks the mutations' expected versions, reads each key's current record and writes them
   // all as one atomic backend write, in ONE run_blocking hop: a read-modify-write costs the
   // thread-pool round trip a bare backend put costs. Nothing is written if a check fails.
   // REQUIRES: backend_mutex_ held (nothing else touches the backend between the read and the
-  // write), keys distinct.
+  // write), keys distinct. Not a coroutine, as get_record_locked.
   Task<Result<Applied>> apply_locked(std::vector<Mutation> mutations);
   // The blocking halves: run only inside run_blocking, backend_mutex_ held.
   Result<std::optional<backend_layout::DataRecord>> get_record_now(const StoreKey& key);
@@ -112,10 +115,11 @@ class BackendKvStore final : public KvStore {
   Result<Applied> apply_now(std::vector<Mutation>& mutations);
   Task<Result<std::vector<KeyValue>>> scan_locked(KeyRange range, size_t limit);
 
-  // A write or remove waiting for its group's backend write: the mutation, where the leader
-  // puts the outcome, and how to resume the member (empty for the leader itself).
+  // A write or remove waiting for its group's backend write: the mutation (in the member's
+  // suspended frame), where the leader puts the outcome, and how to resume the member (empty
+  // for the leader itself).
   struct GroupMember {
-    Mutation mutation;
+    Mutation* mutation = nullptr;
     Status* result = nullptr;
     UniqueFunction resume;
   };
@@ -130,6 +134,9 @@ class BackendKvStore final : public KvStore {
   KeyLockTable locks_;
   CallOrder call_order_;
   std::optional<uint64_t> next_sequence_;  // loaded from the backend on first use
+  // apply_now's batch, kept so that its operation list is not regrown on every write
+  // (backend_mutex_ held, like every backend call).
+  WriteBatch batch_;
   uint64_t stale_skipped_ = 0;
 };
 

@@ -25,8 +25,9 @@ Status combine_sides(const Status& primary, const Status& backup) {
   return primary.ok() ? backup.with_context("backup") : primary.with_context("primary");
 }
 
-// Writes or removes a durable key on primary (and backup, per mode). REQUIRES: key's lock.
-Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
+// Writes or removes a durable key on primary (and backup, per mode). REQUIRES: key's lock; the
+// caller awaits the task at once (s and key are references into its frame).
+Task<Status> mutate_durable_locked(const std::shared_ptr<Shared>& s, const StoreKey& key,
                                    std::optional<std::string> value, bool lazy) {
   KvStore* backup = s->tiers.backup;
   if (backup == nullptr || s->async_backup()) {
@@ -41,7 +42,7 @@ Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
     co_return primary;
   }
   Task<Status> to_primary = tier_detail::apply_to(s->tiers.primary, key, value, lazy);
-  Task<Status> to_backup = tier_detail::apply_to(backup, key, value, lazy);
+  Task<Status> to_backup = tier_detail::apply_to(backup, key, std::move(value), lazy);
   std::pair<Status, Status> sides =
       co_await run_both(s->executor, std::move(to_primary), std::move(to_backup));
   const Status& primary = sides.first;
@@ -58,7 +59,7 @@ Task<Status> mutate_durable_locked(std::shared_ptr<Shared> s, StoreKey key,
 Task<Status> mutate(std::shared_ptr<Shared> s, StoreKey key, std::optional<std::string> value,
                     bool lazy, CallOrder::Ticket ticket) {
   const bool is_write = value.has_value();
-  KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+  KeyLockGuard guard = co_await s->locks.lock(ticket.key());  // == lock_key(key)
   if (s->call_order.is_stale(ticket)) {
     ++s->metrics.stale_skipped;  // a newer call on this key already took effect
     co_return Status::ok_status();
