@@ -8,6 +8,7 @@
 // Every violated rule yields a distinct InvalidArgument message naming the part and the rule.
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -23,9 +24,27 @@ struct StoreKey {
   std::string secondary_namespace;
   std::string key;
 
-  friend auto operator<=>(const StoreKey&, const StoreKey&) = default;
+  // Part by part, each byte-wise as unsigned char (std::string's order), written out so that
+  // the namespaces most keys share compare inline instead of through memcmp calls.
+  friend std::strong_ordering operator<=>(const StoreKey& a, const StoreKey& b) {
+    if (auto c = compare_part(a.primary_namespace, b.primary_namespace); c != 0) return c;
+    if (auto c = compare_part(a.secondary_namespace, b.secondary_namespace); c != 0) return c;
+    return compare_part(a.key, b.key);
+  }
+  friend bool operator==(const StoreKey&, const StoreKey&) = default;
   // "primary/secondary/key" for messages and traces.
   std::string to_string() const;
+
+ private:
+  static std::strong_ordering compare_part(std::string_view a, std::string_view b) {
+    const size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) {
+        return static_cast<unsigned char>(a[i]) <=> static_cast<unsigned char>(b[i]);
+      }
+    }
+    return a.size() <=> b.size();
+  }
 };
 
 // Which rule a part broke; tests and tools can tell the rules apart without parsing messages.
