@@ -91,27 +91,33 @@ Result<std::string> LevelDbBackend::get(std::string_view key) {
   drain();  // reads can schedule seek-triggered compactions
   if (status.ok()) return value;
   if (status.IsNotFound()) {
-    return Status::not_found("key '" + printable_key(key) + "' not found in leveldb " +
-                             options_.dir);
+    // An absent key is a common answer (every first write of a key asks): one buffer.
+    std::string msg;
+    msg.reserve(64 + key.size() + options_.dir.size());
+    msg += "key '";
+    msg += printable_key(key);
+    msg += "' not found in leveldb ";
+    msg += options_.dir;
+    return Status::not_found(std::move(msg));
   }
   return convert(options_.dir, "get '" + printable_key(key) + "'", status);
 }
 
 Status LevelDbBackend::put(std::string_view key, std::string_view value) {
-  leveldb::WriteBatch native;
+  leveldb::WriteBatch& native = empty_native_batch();
   native.Put(slice(key), slice(value));
   return write_native(native, 1, key);
 }
 
 Status LevelDbBackend::remove(std::string_view key) {
-  leveldb::WriteBatch native;
+  leveldb::WriteBatch& native = empty_native_batch();
   native.Delete(slice(key));
   return write_native(native, 1, key);
 }
 
 Status LevelDbBackend::write(const WriteBatch& batch) {
   if (batch.empty()) return check_open();
-  leveldb::WriteBatch native;
+  leveldb::WriteBatch& native = empty_native_batch();
   for (const BatchOp& op : batch.ops()) {
     if (op.kind == BatchOp::Kind::kPut) {
       native.Put(slice(op.key), slice(op.value));
@@ -120,6 +126,17 @@ Status LevelDbBackend::write(const WriteBatch& batch) {
     }
   }
   return write_native(native, batch.size(), batch.ops().front().key);
+}
+
+leveldb::WriteBatch& LevelDbBackend::empty_native_batch() {
+  // Its buffer keeps its capacity across writes (Clear() does not shrink it), so a write does
+  // not regrow it op by op; a batch larger than this is not kept.
+  constexpr size_t kKeptBatchBytesMax = 1 << 20;
+  if (native_ == nullptr || native_->ApproximateSize() > kKeptBatchBytesMax) {
+    native_ = std::make_unique<leveldb::WriteBatch>();
+  }
+  native_->Clear();
+  return *native_;
 }
 
 Status LevelDbBackend::write_native(leveldb::WriteBatch& native, size_t ops,

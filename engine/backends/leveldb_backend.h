@@ -65,6 +65,8 @@ class LevelDbBackend final : public Backend {
  private:
   explicit LevelDbBackend(BackendOptions options);
   Status check_open() const;
+  // The batch put/remove/write fill, emptied (one per backend, reused).
+  leveldb::WriteBatch& empty_native_batch();
   // Writes native (ops operations, the first on first_key: named in the error) with
   // WriteOptions.sync = options_.sync; a failure poisons the backend (write_failure_).
   Status write_native(leveldb::WriteBatch& native, size_t ops, std::string_view first_key);
@@ -73,6 +75,7 @@ class LevelDbBackend final : public Backend {
   BackendOptions options_;
   std::unique_ptr<LevelDbEnvBridge> bridge_;
   std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<leveldb::WriteBatch> native_;  // see empty_native_batch()
   Status write_failure_;  // the first failed write; every call fails with it until reopen
   uint64_t background_runs_ = 0;
 };

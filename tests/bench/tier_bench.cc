@@ -33,10 +33,19 @@
 // disk does not sync two files in parallel: ~200 us for one fdatasync alone, ~280-300 us from
 // the first start to the last end of two at once. So BareLevelDbPair is already ~1.4-1.5x
 // BareLevelDb, and TierWithBackup / BareLevelDbPair (~1.05x) is all that TierStore and
-// the KvStore layout add. In user-space instructions per write + read (callgrind, 1 client):
-// BareLevelDb 29k, BareLevelDbPair 54k, PrimaryKvStore 56k, TierNoBackup 62k,
-// TierWithBackup 108k (= the pair + the layout's read-modify-write on each store + ~6k of
-// TierStore routing, call order and per-key lock).
+// the KvStore layout add.
+//
+// User-space instructions per write + read (callgrind, 1 client, synced, recipe below; the
+// session-start build 4c9424f -> this one, 2026-12-06): BareLevelDb 22.4k -> 19.1k,
+// BareLevelDbPair 39.0k -> 33.5k, PrimaryKvStore 48.8k -> 38.1k, TierNoBackup 53.3k -> 41.9k,
+// TierWithBackup 92.0k -> 71.1k. What PrimaryKvStore still does beyond a bare put + get
+// (~19k): the layout's work, which the simulator's traces pin (same backend calls, same bytes):
+// reading the old record before each write (~3k), a 3-operation batch (record, creation
+// index, sequence counter: ~4k more inside LevelDB than one put), copying the batch into
+// LevelDB's own (~2k), encoding and checksumming the record on write, overwrite check and
+// read (~3k); the rest (~6k) runs on the event loop: the per-key lock, call order, group
+// commit and the backend mutex. TierStore adds ~4k there (validation, routing, its own call
+// order and per-key lock).
 //
 // Workload (one iteration): C clients run concurrently; each writes W/C distinct keys with
 // 1 KiB values (seeded random bytes, distinct per key), then reads every key back and checks
@@ -53,8 +62,13 @@
 //       --benchmark_report_aggregates_only=true
 // (interleaved repetitions and medians: fsync latency on a shared machine drifts over minutes).
 // Wall-clock ratios need a quiet machine; on a loaded one compare cpu_us, or user-space
-// instructions: valgrind --tool=callgrind <bench> --benchmark_filter='<Row>/clients:1/writes:256/synced:1'
-// (the difference between two rows divided by 256 is that much more per write + read).
+// instructions (load-independent):
+//   valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=cg <bench>
+//       --benchmark_filter='<Row>/clients:1/writes:256/synced:1/'
+// then per write + read = (inclusive Ir of time_workload in cg-01, the event loop, + the
+// "summary:" of every other cg-NN, the blocking pool) / 256; open and clean-up are left out.
+// Without --separate-threads, the difference between two rows' totals / 256 gives the same
+// differences.
 //
 // Args: clients, writes (total over all clients), synced (1: BackendOptions::sync on every
 // LevelDB, as the targets ask; 0: no fsync, diagnostic). A fresh temp directory under $TMPDIR or
