@@ -79,7 +79,11 @@ Task<Status> mutate(std::shared_ptr<Shared> s, StoreKey key, std::optional<std::
   co_return status;
 }
 
-Task<Status> invalid(Status status) { co_return status; }
+// A task that answers status (an invalid call) without touching any tier.
+template <typename T = Status>
+Task<T> invalid(Status status) {
+  co_return status;
+}
 
 }  // namespace
 
@@ -145,9 +149,11 @@ TierStore::~TierStore() {
 bool TierStore::is_ephemeral(const StoreKey& key) const { return shared_->is_ephemeral(key); }
 
 Task<Result<std::string>> TierStore::read(StoreKey key) {
-  TIERKV_CO_RETURN_IF_ERROR(validate_store_key(key).with_context("read"));
+  // Not a coroutine: the owning tier's read is the task (one frame less per read).
+  Status valid = validate_store_key(key);
+  if (!valid.ok()) return invalid<Result<std::string>>(valid.with_context("read"));
   KvStore* tier = shared_->is_ephemeral(key) ? shared_->tiers.ephemeral : shared_->tiers.primary;
-  co_return co_await tier->read(std::move(key));
+  return tier->read(std::move(key));
 }
 
 Task<Status> TierStore::write(StoreKey key, std::string value) {

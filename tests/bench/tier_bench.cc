@@ -36,15 +36,15 @@
 // the KvStore layout add.
 //
 // User-space instructions per write + read (callgrind, 1 client, synced, recipe below; the
-// session-start build 4c9424f -> this one, 2026-12-06): BareLevelDb 22.4k -> 19.1k,
-// BareLevelDbPair 39.0k -> 33.5k, PrimaryKvStore 48.8k -> 38.1k, TierNoBackup 53.3k -> 41.9k,
-// TierWithBackup 92.0k -> 71.1k. What PrimaryKvStore still does beyond a bare put + get
+// session-start build 4c9424f -> this one, 2026-12-06): BareLevelDb 22.4k -> 19.0k,
+// BareLevelDbPair 39.0k -> 33.4k, PrimaryKvStore 48.8k -> 38.0k, TierNoBackup 53.3k -> 41.3k,
+// TierWithBackup 92.0k -> 70.8k. What PrimaryKvStore still does beyond a bare put + get
 // (~19k): the layout's work, which the simulator's traces pin (same backend calls, same bytes):
 // reading the old record before each write (~3k), a 3-operation batch (record, creation
 // index, sequence counter: ~4k more inside LevelDB than one put), copying the batch into
 // LevelDB's own (~2k), encoding and checksumming the record on write, overwrite check and
 // read (~3k); the rest (~6k) runs on the event loop: the per-key lock, call order, group
-// commit and the backend mutex. TierStore adds ~4k there (validation, routing, its own call
+// commit and the backend mutex. TierStore adds ~3k there (validation, routing, its own call
 // order and per-key lock).
 //
 // Workload (one iteration): C clients run concurrently; each writes W/C distinct keys with
