@@ -216,8 +216,9 @@ Status BackendKvStore::load_sequence_now() {
 Task<Result<BackendKvStore::Applied>> BackendKvStore::apply_locked(
     std::vector<Mutation> mutations) {
   assert(backend_mutex_.locked());
-  return blocking(executor_,
-                  [this, mutations = std::move(mutations)]() mutable { return apply_now(mutations); });
+  return blocking(executor_, [this, mutations = std::move(mutations)]() mutable {
+    return apply_now(mutations);
+  });
 }
 
 Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>& mutations) {
