@@ -47,9 +47,28 @@
 // CPU-time rates, both builds run alternately 3 times on the shared 2-core machine (load
 // 4.4-5.6), medians: BM_SimMemory 83.8k -> 109.5k ops/s, 133x -> 174x simulated/real;
 // BM_SimVersionedNoFaults 25.5k -> 28.1k ops/s, 51x -> 56x.
-// Where the memory world's instructions go now (self cost, seeds 1-8): memcpy 9%, malloc/free
-// 13%, op_value 4%, StoreKey compare/copy/to_string 5%, SQLite (hybrid seeds) and the engine's
-// layers most of the rest; the executor itself (timers, ready queue, frames) ~5%.
+// Where the memory world's instructions went then (self cost, seeds 1-8): memcpy 9%,
+// malloc/free 13%, op_value 4%, StoreKey compare/copy/to_string 5%, SQLite (hybrid seeds) and
+// the engine's layers most of the rest; the executor itself (timers, ready queue, frames) ~5%.
+//
+// Measured (2026-12-06, g++ 12 -O2, callgrind, both builds on the same tree, commit 8c39f87,
+// with and without the simulator-speed changes of that session; same trace hashes):
+//   BM_SimMemory, seeds 1-8:               126.1M -> 118.3M (-6.2%; ~39k -> ~37k per op)
+//   BM_SimVersionedNoFaults, seeds 1-8:    806.1M -> 595.7M (-26.1%)
+// The changes: LtHash's element cache 256 -> 4096 slots (SHAKE-256 runs ~40% less often: a
+// write mixes out a value mixed in hundreds of elements earlier) and vectorised lane adds;
+// AsyncMutex/KeyLockTable locks as awaiters (no coroutine frame per lock); op_value with a
+// letter table; SimInode writes/syncs without zero-filling first; StoreKey validation by table
+// and an inline ordering; the model's allowed values by pointer; uninitialised snapshot-copy
+// buffers. callgrind counts each iteration (byte) of a `rep movsb`/`rep stosb` (large memcpy
+// and memset) as an instruction, so cuts in big copies and fills weigh more here than in CPU
+// time.
+// Where the memory world's instructions go now (self cost): malloc/free ~13%, memcpy ~8%,
+// std::string moves ~4.5%, StoreKey ordering/copies/to_string/validation ~9%, the executor
+// (timers, ready queue, frames, blocking hops) ~7%, the model ~4%, op_value ~3%; the engine's
+// BackendKvStore/TierStore layers most of the rest. In the VersionedStore world SHAKE-256 is
+// ~34% (one run per distinct element now: the cache's floor) and the BLAKE2s checksum of the
+// 2 KiB state logged with every commit ~16%.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
