@@ -136,10 +136,11 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
   KvStore* backup = world_->backup();
   KvStore* ephemeral = world_->ephemeral();
   if (!after_crash) check_lt_hash();  // after a crash, check_after_recovery did
-  std::map<StoreKey, std::optional<std::string>> raw_observed;  // settled after batch checks
+  // Durable keys' values, settled once the atomic batches are judged as units.
+  std::map<StoreKey, std::optional<std::string>> observed_durable;
   for (const StoreKey& key : model_.keys()) {
     if (is_raw_key(key)) {
-      check_raw_key(key, after_crash, &raw_observed);
+      check_raw_key(key, after_crash, &observed_durable);
       continue;
     }
     auto observed = co_await read_optional(&world_->store(), key);
@@ -174,13 +175,19 @@ Task<void> Run::check_keys(bool after_crash, bool wiped) {
         }
       }
     }
-    model_.settle(key, std::move(*observed));
+    if (durable) {
+      observed_durable.emplace(key, std::move(*observed));
+    } else {
+      model_.settle(key, std::move(*observed));
+    }
   }
-  // A HybridStore batch as a unit (all or none of it), before its keys' histories are dropped.
+  // Every atomic batch (TierStore write_atomic, HybridStore write) as a unit, all or none of
+  // it, before its keys' histories are dropped. Ephemeral keys are not judged (their tier may
+  // be wiped at a restart).
   for (const auto& [op_index, ids] : model_.batches()) {
-    if (is_hybrid_key(model_.mutation(ids.front()).key)) checkers_.batch_atomic(ids, raw_observed);
+    checkers_.batch_atomic(ids, observed_durable);
   }
-  for (auto& [key, value] : raw_observed) model_.settle(key, std::move(value));
+  for (auto& [key, value] : observed_durable) model_.settle(key, std::move(value));
   co_await check_pagination();
   co_await check_overlays(after_crash);
 }
