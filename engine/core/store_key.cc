@@ -64,6 +64,11 @@ KeyRule check_store_key_part(std::string_view part) {
 
 Status validate_namespace(std::string_view primary_namespace,
                           std::string_view secondary_namespace) {
+  if (check_store_key_part(primary_namespace) == KeyRule::kValid &&
+      check_store_key_part(secondary_namespace) == KeyRule::kValid &&
+      (!primary_namespace.empty() || secondary_namespace.empty())) {
+    return Status();  // the common case: no Status per part
+  }
   TIERKV_RETURN_IF_ERROR(check_part("primary_namespace", primary_namespace));
   TIERKV_RETURN_IF_ERROR(check_part("secondary_namespace", secondary_namespace));
   if (primary_namespace.empty() && !secondary_namespace.empty()) {
@@ -74,6 +79,7 @@ Status validate_namespace(std::string_view primary_namespace,
 }
 
 Status validate_store_key(const StoreKey& key) {
+  if (store_key_rule(key) == KeyRule::kValid) return Status();  // the common case
   TIERKV_RETURN_IF_ERROR(validate_namespace(key.primary_namespace, key.secondary_namespace));
   if (key.key.empty()) return Status::invalid_argument("key is empty");
   return check_part("key", key.key);
