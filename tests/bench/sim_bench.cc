@@ -53,16 +53,16 @@
 //
 // Measured (2026-12-06, g++ 12 -O2, callgrind, both builds on the same tree, commit 8c39f87,
 // with and without the simulator-speed changes of that session; same trace hashes):
-//   BM_SimMemory, seeds 1-8:               126.1M -> 118.3M (-6.2%; ~39k -> ~37k per op)
-//   BM_SimVersionedNoFaults, seeds 1-8:    806.1M -> 595.7M (-26.1%)
+//   BM_SimMemory, seeds 1-8:               126.1M -> 116.9M (-7.3%; ~39k -> ~37k per op)
+//   BM_SimVersionedNoFaults, seeds 1-8:    806.1M -> 593.3M (-26.4%)
 // The changes: LtHash's element cache 256 -> 4096 slots (SHAKE-256 runs ~40% less often: a
 // write mixes out a value mixed in hundreds of elements earlier) and vectorised lane adds;
 // AsyncMutex/KeyLockTable locks as awaiters (no coroutine frame per lock); op_value with a
 // letter table; SimInode writes/syncs without zero-filling first; StoreKey validation by table
-// and an inline ordering; the model's allowed values by pointer; uninitialised snapshot-copy
-// buffers. callgrind counts each iteration (byte) of a `rep movsb`/`rep stosb` (large memcpy
-// and memset) as an instruction, so cuts in big copies and fills weigh more here than in CPU
-// time.
+// (a valid key builds no Status per part) and an inline ordering; the model's allowed values
+// by pointer; uninitialised snapshot-copy buffers. callgrind counts each iteration (byte) of a
+// `rep movsb`/`rep stosb` (large memcpy and memset) as an instruction, so cuts in big copies
+// and fills weigh more here than in CPU time.
 // Where the memory world's instructions go now (self cost): malloc/free ~13%, memcpy ~8%,
 // std::string moves ~4.5%, StoreKey ordering/copies/to_string/validation ~9%, the executor
 // (timers, ready queue, frames, blocking hops) ~7%, the model ~4%, op_value ~3%; the engine's
