@@ -65,6 +65,22 @@ Status decode_wal_record_view(std::string_view* input, WalRecordView* record) {
   return Status();
 }
 
+std::string encode_wal_group_end(uint64_t group_start, uint64_t version) {
+  std::string payload;
+  put_fixed64(&payload, group_start);
+  return encode_wal_record(WalRecord{kWalGroupEndType, version, std::move(payload)});
+}
+
+bool is_wal_group_end(std::string_view input) {
+  // Cheap rejections first: recovery tries this at every byte of a damaged tail.
+  if (input.size() < kWalGroupEndBytes || decode_fixed32(input.data()) != 8 ||
+      static_cast<uint8_t>(input[8]) != kWalGroupEndType) {
+    return false;
+  }
+  WalRecordView view;
+  return decode_wal_record_view(&input, &view).ok() && view.type == kWalGroupEndType;
+}
+
 Status decode_wal_record(std::string_view* input, WalRecord* record) {
   WalRecordView view;
   TIERKV_RETURN_IF_ERROR(decode_wal_record_view(input, &view));

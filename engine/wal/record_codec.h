@@ -25,6 +25,12 @@ struct WalRecordView {
 // Same contract as decode_wal_record, but record->payload is a view into *input's bytes.
 Status decode_wal_record_view(std::string_view* input, WalRecordView* record);
 
+// The group end record closing a write that began at segment offset group_start (see wal.h);
+// version: the write's last record version (for dumps; recovery does not use it).
+std::string encode_wal_group_end(uint64_t group_start, uint64_t version);
+// True if bytes at the front of input are a whole group end record that checks out.
+bool is_wal_group_end(std::string_view input);
+
 // Bytes an encoded record with this payload size occupies.
 inline uint64_t wal_record_bytes(uint64_t payload_bytes) { return kWalHeaderBytes + payload_bytes; }
 

@@ -59,6 +59,11 @@ void SegmentManager::add_segment(WalSegment segment) {
   segments_.push_back(std::move(segment));
 }
 
+void SegmentManager::add_bytes(uint64_t bytes) {
+  assert(!segments_.empty());
+  last().size_bytes += bytes;
+}
+
 void SegmentManager::add_record(uint64_t version, uint64_t record_bytes) {
   assert(!segments_.empty());
   assert(version != 0);

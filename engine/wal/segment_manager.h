@@ -59,6 +59,9 @@ class SegmentManager {
   // Indexes a record of size record_bytes appended at the end of the last segment.
   // REQUIRES: version == last_version() + 1, or the log holds no record.
   void add_record(uint64_t version, uint64_t record_bytes);
+  // Grows the last segment by bytes that belong to its last record's span (a group end
+  // record read at recovery). REQUIRES: a segment exists.
+  void add_bytes(uint64_t bytes);
 
   // Index of the segment holding global offset; nullopt if outside the log.
   std::optional<size_t> find_by_offset(uint64_t global_offset) const;

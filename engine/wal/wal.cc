@@ -3,6 +3,7 @@
 #include "engine/wal/wal.h"
 
 #include <cassert>
+#include <optional>
 #include <vector>
 
 #include "engine/io/env_util.h"
@@ -75,6 +76,21 @@ Status Wal::Impl::recover() {
   return open_active();
 }
 
+// The offset of the first valid group end record that starts after offset bad in the file's
+// first size bytes, if any: every byte offset is tried (the bad record's length is not to be
+// trusted).
+static Result<std::optional<uint64_t>> find_group_end_after(File* file, uint64_t bad,
+                                                            uint64_t size) {
+  if (size <= bad + 1) return std::optional<uint64_t>();
+  std::string tail(size - bad - 1, '\0');
+  TIERKV_ASSIGN_OR_RETURN(size_t got, read_fully(*file, bad + 1, tail.size(), tail.data()));
+  const std::string_view bytes(tail.data(), got);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (is_wal_group_end(bytes.substr(i))) return std::optional<uint64_t>(bad + 1 + i);
+  }
+  return std::optional<uint64_t>();
+}
+
 Status Wal::Impl::recover_segment(uint64_t start_offset, bool is_last) {
   Env& env = *options_.env;
   const std::string path = segment_path(start_offset);
@@ -95,6 +111,11 @@ Status Wal::Impl::recover_segment(uint64_t start_offset, bool is_last) {
   WalRecordView record;
   Status s;
   while ((s = reader.next(&record)).ok()) {
+    const uint64_t record_offset = segments_.last().size_bytes;
+    if (record.type == kWalGroupEndType) {
+      segments_.add_bytes(reader.offset() - record_offset);
+      continue;
+    }
     const uint64_t expected = segments_.last_version() + 1;
     if (record.version == 0 || (expected != 1 && record.version != expected)) {
       return Status::corruption(where() + ": segment " + path + " offset " +
@@ -102,7 +123,6 @@ Status Wal::Impl::recover_segment(uint64_t start_offset, bool is_last) {
                                 std::to_string(record.version) + " where " +
                                 std::to_string(expected) + " was expected");
     }
-    const uint64_t record_offset = segments_.last().size_bytes;
     segments_.add_record(record.version, reader.offset() - record_offset);
     ++report_.records;
   }
@@ -113,6 +133,15 @@ Status Wal::Impl::recover_segment(uint64_t start_offset, bool is_last) {
     return Status::corruption(where() + ": segment " + path + " offset " +
                               std::to_string(valid) + ": " + s.message() +
                               " in a segment that is not the last (not a torn tail)");
+  }
+  TIERKV_ASSIGN_OR_RETURN(std::optional<uint64_t> group_end,
+                          find_group_end_after(file.get(), valid, size));
+  if (group_end.has_value()) {
+    return Status::corruption(where() + ": segment " + path + " offset " +
+                              std::to_string(valid) + ": " + s.message() +
+                              ", but a completed write's group end record follows at offset " +
+                              std::to_string(*group_end) +
+                              ": bit rot in synced records, not a torn tail (nothing truncated)");
   }
   // A torn or corrupt tail of the last segment: cut it durably so it is never replayed, nor
   // taken for valid data once new records are appended behind it.
@@ -155,6 +184,7 @@ Status Wal::Impl::scan(uint64_t from_version, uint64_t to_version,
     while (version <= to_version && version <= segment.last_version()) {
       WalRecordView view;
       Status s = reader.next(&view);
+      if (s.ok() && view.type == kWalGroupEndType) continue;
       if (s.ok() && view.version != version) {
         s = Status::corruption("version " + std::to_string(view.version) + " where " +
                                std::to_string(version) + " was expected");

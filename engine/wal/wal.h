@@ -10,10 +10,24 @@
 // segment is rotated (a new one started) once it reaches segment_size_bytes. Lookup of the
 // segment holding a global offset or a version is a binary search.
 //
-// Recovery (open): scans every segment in order. In the last segment it stops at the first
-// torn or corrupt record, truncates the file there durably (truncate + sync) and never
-// replays anything after it. A bad record in a segment that is not the last is Corruption
-// (it cannot be a torn tail), as is a version that does not increase by exactly 1.
+// Group end records: every write (a group commit or append_now) ends with a record of type
+// kWalGroupEndType whose payload is the segment offset where that write began. It is not a
+// log record (scan skips it, it has no version of its own); it is the evidence that the write
+// was complete, so recovery can tell a torn tail from bit rot in synced records.
+//
+// Recovery (open): scans every segment in order. In the last segment, at the first torn or
+// corrupt record: if a valid group end record follows anywhere after it, the bad bytes lie
+// inside a write that was completed (and every write before the last was synced before the
+// next began), so they are bit rot in acknowledged records: Corruption naming both offsets,
+// nothing truncated. Otherwise they are a torn tail: the file is truncated there durably
+// (truncate + sync) and nothing after it is replayed. (A damaged group end record of the last
+// write with intact records before it keeps those records.) A log written before group end
+// records existed is read as before: a bad record in its last segment is taken for a torn
+// tail. A bad record in a segment that is not the last is Corruption (it cannot be a torn
+// tail), as is a version that does not increase by exactly 1. On a disk that persists the
+// sectors of one unsynced write out of order, a torn last write can leave its group end record
+// without its body: open then refuses with Corruption rather than guess (nothing acknowledged
+// was lost in that case; only the unacknowledged last write is in doubt).
 //
 // Group commit: append() queues the record; one writer coroutine takes everything queued,
 // writes it with one append and one sync (both through Executor::run_blocking), then resumes
@@ -37,6 +51,9 @@ namespace tierkv {
 
 inline constexpr size_t kWalHeaderBytes = 4 + 4 + 1 + 8;
 inline constexpr uint32_t kWalPayloadBytesMax = 256u << 20;
+// The record type reserved for group end records (see Recovery above); append refuses it.
+inline constexpr uint8_t kWalGroupEndType = 0xff;
+inline constexpr size_t kWalGroupEndBytes = kWalHeaderBytes + 8;  // payload: the write's start
 
 struct WalOptions {
   Env* env = nullptr;            // REQUIRED

@@ -11,6 +11,7 @@
 
 #include "engine/core/buggify.h"
 #include "engine/io/env_util.h"
+#include "engine/wal/record_codec.h"
 #include "engine/wal/wal_impl.h"
 
 namespace tierkv {
@@ -27,6 +28,10 @@ Status Wal::Impl::check_appendable(const WalRecord& record) const {
   TIERKV_RETURN_IF_ERROR(check_open());
   if (!poisoned_.ok()) return poisoned_;
   if (record.version == 0) return Status::invalid_argument(where() + ": version 0 is reserved");
+  if (record.type == kWalGroupEndType) {
+    return Status::invalid_argument(where() + ": record type " + std::to_string(kWalGroupEndType) +
+                                    " is reserved for group end records");
+  }
   if (next_version_ != 0 && record.version != next_version_) {
     return Status::invalid_argument(where() + ": append of version " +
                                     std::to_string(record.version) + " but the next must be " +
@@ -78,7 +83,8 @@ Status Wal::Impl::append_now(const WalRecord& record) {
     if (!file.ok()) return poison(file.status());
     install_segment(std::move(file).value(), start);
   }
-  const std::string bytes = encode_wal_record(record);
+  std::string bytes = encode_wal_record(record);
+  bytes += encode_wal_group_end(segments_.last().size_bytes, record.version);
   Status s = active_->append(bytes);
   if (s.ok()) s = active_->sync();
   if (!s.ok()) return poison(s.with_context(where() + ": append of version " +
@@ -156,11 +162,15 @@ Task<void> Wal::Impl::lead_group(std::shared_ptr<WalWaiter> leader) {
   const uint64_t bound = std::min(options_.group_commit_bytes_max, room);
   std::string data = queue_.front()->bytes;
   size_t count = 1;
-  while (count < queue_.size() && data.size() + queue_[count]->bytes.size() <= bound &&
+  while (count < queue_.size() &&
+         data.size() + queue_[count]->bytes.size() + kWalGroupEndBytes <= bound &&
          !TIERKV_BUGGIFY("wal.group_commit_split")) {
     data += queue_[count]->bytes;
     ++count;
   }
+  const std::string group_end =
+      encode_wal_group_end(segments_.last().size_bytes, queue_[count - 1]->version);
+  data += group_end;
   Status s;
   File* file = active_.get();
   co_await options_.executor->run_blocking([file, &data, &s] {
@@ -175,8 +185,10 @@ Task<void> Wal::Impl::lead_group(std::shared_ptr<WalWaiter> leader) {
     complete_front(&queue_, queue_.size(), poisoned_, leader);
     co_return;
   }
+  // The group end record is indexed as the tail of the group's last record.
   for (size_t i = 0; i < count; ++i) {
-    segments_.add_record(queue_[i]->version, queue_[i]->bytes.size());
+    segments_.add_record(queue_[i]->version,
+                         queue_[i]->bytes.size() + (i + 1 == count ? group_end.size() : 0));
   }
   complete_front(&queue_, count, Status(), leader);
 }

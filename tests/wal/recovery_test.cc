@@ -84,6 +84,59 @@ TEST(WalRecovery, NothingAfterACorruptRecordOfTheLastSegmentIsReplayed) {
   EXPECT_EQ(*world.env.file_size(path), size_after_10);
 }
 
+// Every write ends with a group end record, so a torn last write and bit rot in a synced one
+// look different: a flipped bit anywhere in an acknowledged record of the last segment is
+// Corruption (nothing truncated, nothing replayed past it), while a flipped bit in the last
+// write's group end record keeps every record.
+TEST(WalRecovery, BitRotInAnAcknowledgedRecordOfTheLastSegmentIsCorruptionNotATornTail) {
+  const uint64_t one_write = encode_wal_record(make_record(1)).size() + kWalGroupEndBytes;
+  for (uint64_t offset = 7 * one_write; offset < 10 * one_write; ++offset) {
+    SimWorld world(offset);
+    auto wal = log_with(world, 10, 1 << 20);
+    wal.reset();
+    const std::string path = segment_paths(world.env).back();
+    ASSERT_EQ(*world.env.file_size(path), 10 * one_write);
+    const std::string before = *world.env.durable_file_content(path);
+    ASSERT_TRUE(world.env.flip_bit(path, offset, static_cast<int>(offset % 8)).ok());
+    auto reopened = Wal::open(world.options(1 << 20));
+    const uint64_t in_write = offset % one_write;
+    if (offset >= 9 * one_write && in_write >= one_write - kWalGroupEndBytes) {
+      // The last write's group end record: its record is intact and kept.
+      ASSERT_TRUE(reopened.ok()) << offset << ": " << reopened.status().to_string();
+      EXPECT_EQ((*reopened)->last_version(), 10u) << offset;
+      EXPECT_EQ(read_all(**reopened).size(), 10u) << offset;
+      continue;
+    }
+    ASSERT_FALSE(reopened.ok()) << "bit rot at offset " << offset << " went unnoticed";
+    EXPECT_TRUE(reopened.status().is_corruption()) << reopened.status().to_string();
+    EXPECT_NE(reopened.status().message().find("bit rot in synced records"), std::string::npos)
+        << reopened.status().message();
+    EXPECT_NE(reopened.status().message().find(path), std::string::npos);
+    std::string after = *world.env.durable_file_content(path);
+    after[offset] = before[offset];
+    EXPECT_EQ(after, before) << "the log was changed by a refused open";
+  }
+}
+
+TEST(WalRecovery, TornLastWriteIsCutAtItsFirstIncompleteRecord) {
+  const std::string record = encode_wal_record(make_record(11));
+  for (size_t cut = 1; cut < record.size() + kWalGroupEndBytes; ++cut) {
+    SimWorld world(cut);
+    auto wal = log_with(world, 10, 1 << 20);
+    wal.reset();
+    const std::string path = segment_paths(world.env).back();
+    const uint64_t start = *world.env.file_size(path);
+    const std::string write = record + encode_wal_group_end(start, 11);
+    append_raw(world.env, path, write.substr(0, cut));
+    wal = open_or_die(world.options(1 << 20));
+    const uint64_t kept = cut >= record.size() ? 11u : 10u;
+    EXPECT_EQ(wal->last_version(), kept) << "cut " << cut;
+    EXPECT_EQ(wal->recovery_report().truncated_bytes, cut - (kept == 11 ? record.size() : 0))
+        << "cut " << cut;
+    EXPECT_EQ(read_all(*wal).size(), kept);
+  }
+}
+
 TEST(WalRecovery, GarbageAfterAValidPrefixIsCut) {
   SimWorld world(3);
   auto wal = log_with(world, 5, 1 << 20);
