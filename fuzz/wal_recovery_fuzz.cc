@@ -6,9 +6,12 @@
 // (engine/wal/wal.h) requires of open():
 //   - a bad record in a segment that is not the last, or a version that does not follow its
 //     predecessor by exactly 1, is Corruption, and the files are left untouched;
+//   - a bad record in the last segment followed anywhere by a valid group end record (the
+//     evidence that the write holding it was complete) is Corruption too, files untouched;
 //   - otherwise open succeeds and the log holds exactly the records before the first torn or
-//     corrupt one (a valid prefix, nothing replayed past the damage), and the last segment is
-//     cut there durably: after a power cut a reopen finds the same records and cuts nothing;
+//     corrupt one (a valid prefix, nothing replayed past the damage; group end records are not
+//     log records), and the last segment is cut there durably: after a power cut a reopen finds
+//     the same records and cuts nothing;
 //   - a record appended after recovery survives a reopen behind the recovered ones.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "engine/io/env_util.h"
+#include "engine/wal/record_codec.h"
 #include "engine/wal/segment_manager.h"
 #include "engine/wal/wal.h"
 #include "fuzz/fuzz_check.h"
@@ -42,9 +46,14 @@ std::string structured_segment(FuzzedDataProvider& fdp, uint64_t* next_version) 
     const int step = fdp.ConsumeIntegralInRange(0, 15);
     if (step == 0) *next_version += 1;
     if (step == 1 && *next_version > 1) *next_version -= 1;
+    const size_t write_start = bytes.size();
     WalRecord record{fdp.ConsumeIntegral<uint8_t>(), (*next_version)++,
                      fdp.ConsumeRandomLengthString(48)};
     bytes += encode_wal_record(record);
+    // Most writes end with their group end record, as Wal writes them.
+    if (fdp.ConsumeIntegralInRange(0, 3) != 0) {
+      bytes += encode_wal_group_end(write_start, record.version);
+    }
   }
   return bytes;
 }
@@ -99,9 +108,14 @@ Expected reference_recovery(const std::vector<std::string>& segments) {
       if (s.is_not_found()) break;
       if (!s.ok()) {
         if (!is_last) expected.corruption = true;
+        const std::string_view segment = segments[i];
+        for (size_t p = segment.size() - before.size() + 1; p < segment.size(); ++p) {
+          if (is_wal_group_end(segment.substr(p))) expected.corruption = true;  // bit rot
+        }
         input = before;
         break;
       }
+      if (record.type == kWalGroupEndType) continue;
       const uint64_t last = expected.records.empty() ? 0 : expected.records.back().version;
       if (record.version == 0 || (last != 0 && record.version != last + 1)) {
         expected.corruption = true;
