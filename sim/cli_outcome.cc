@@ -200,7 +200,10 @@ std::string describe_scenario(const Scenario& s) {
       << " primary=" << (w.versioned_primary ? "versioned" : "plain")
       << " backup=" << (w.backup_tier ? (w.async_backup ? "async" : "sync") : "off")
       << " ephemeral=" << (w.ephemeral_tier ? "on" : "off")
-      << " overlays=" << (w.overlay_store ? "on" : "off") << " clients=" << s.clients
+      << " overlays=" << (w.overlay_store ? "on" : "off")
+      << (w.overlay_journal_puts > 0 ? "(journal " + std::to_string(w.overlay_journal_puts) + ")"
+                                     : "")
+      << " clients=" << s.clients
       << " ops=" << s.ops.size() << " hot_keys=" << (s.hot_keys ? "on" : "off")
       << " snapshot_every=" << w.snapshot_interval_versions << " faults=";
   std::map<std::string, std::pair<uint64_t, uint32_t>> by_kind;  // name -> (count, rate)

@@ -111,13 +111,14 @@ Status read_string_list(const Json& j, const std::string& path, std::string_view
 }
 
 Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
-  // hybrid_btree (last) is optional: files written before it have a SQLite B-tree side.
-  static constexpr std::array<std::string_view, 14> kFields = {
+  // The last two are optional: files written before hybrid_btree have a SQLite B-tree side,
+  // files written before overlay_journal_puts an overlay store without journaled puts.
+  static constexpr std::array<std::string_view, 15> kFields = {
       "backend", "versioned_primary", "hybrid", "ephemeral_tier", "backup_tier", "async_backup",
       "async_backup_queue_capacity", "overlay_store", "snapshot_interval_versions",
       "keep_snapshots", "wal_segment_size_bytes", "sector_size_bytes", "latency_us_max",
-      "hybrid_btree"};
-  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 1));
+      "hybrid_btree", "overlay_journal_puts"};
+  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 2));
   TIERKV_RETURN_IF_ERROR(read_string(j, path, "backend", &world->backend));
   bool known_backend = false;
   for (std::string_view backend : kBackends) known_backend = known_backend || backend == world->backend;
@@ -141,6 +142,10 @@ Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
   TIERKV_RETURN_IF_ERROR(read_u32(j, path, "async_backup_queue_capacity", kU32Max,
                                   &world->async_backup_queue_capacity));
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "overlay_store", &world->overlay_store));
+  if (j.contains("overlay_journal_puts")) {
+    TIERKV_RETURN_IF_ERROR(read_u32(j, path, "overlay_journal_puts", 1u << 20,
+                                    &world->overlay_journal_puts));
+  }
   TIERKV_RETURN_IF_ERROR(read_u64(j, path, "snapshot_interval_versions", UINT64_MAX,
                                   &world->snapshot_interval_versions));
   TIERKV_RETURN_IF_ERROR(read_u32(j, path, "keep_snapshots", kU32Max, &world->keep_snapshots));
@@ -249,6 +254,7 @@ OrderedJson world_to_json(const WorldConfig& w) {
                      {"async_backup", w.async_backup},
                      {"async_backup_queue_capacity", w.async_backup_queue_capacity},
                      {"overlay_store", w.overlay_store},
+                     {"overlay_journal_puts", w.overlay_journal_puts},
                      {"snapshot_interval_versions", w.snapshot_interval_versions},
                      {"keep_snapshots", w.keep_snapshots},
                      {"wal_segment_size_bytes", w.wal_segment_size_bytes},

@@ -27,6 +27,9 @@ struct WorldConfig {
   bool async_backup = false;
   uint32_t async_backup_queue_capacity = 16;
   bool overlay_store = false;
+  // The overlay store's OverlayStoreOptions::journal_puts_max (0: format 3, every put writes its
+  // metadata; N: journaled puts, format 4). Optional in scenario files: absent means 0.
+  uint32_t overlay_journal_puts = 0;
   uint64_t snapshot_interval_versions = 16;  // 0 = only explicit snapshot ops
   uint32_t keep_snapshots = 2;
   uint64_t wal_segment_size_bytes = 64 * 1024;

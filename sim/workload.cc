@@ -50,6 +50,13 @@ WorldConfig generate_world(Prng& prng, const GenerateOptions& options) {
   static constexpr uint32_t kLatencies[] = {0, 10, 50, 200};
   world.latency_us_max = pick(prng, kLatencies);
   world.overlay_store = options.backend != "lmdb" && prng.chance(1, 3);
+  if (world.overlay_store) {
+    // Journaled overlay puts in half the overlay worlds, drawn from a fork of a copy of the
+    // stream: every other draw (world, ops, faults) stays what it was for the seed.
+    Prng copy = prng;
+    Prng side = copy.fork();
+    world.overlay_journal_puts = side.chance(1, 2) ? static_cast<uint32_t>(side.range(1, 4)) : 0;
+  }
   return world;
 }
 

@@ -142,6 +142,7 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
     // leave overlays Deleting for later puts and maintenance to meet.
     options.drop_batch_leaves_max = 1;
     options.gc_batch_blocks_max = 1;
+    options.journal_puts_max = config.overlay_journal_puts;
     TIERKV_ASSIGN_OR_RETURN(
         world->overlays_,
         run_sync(executor, OverlayStore::open(world->overlay_tier_.backend.get(), &executor,

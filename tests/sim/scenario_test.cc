@@ -116,6 +116,28 @@ TEST(ScenarioJson, HybridBtreeIsOptionalAndCheckedWhenPresent) {
                "world.hybrid_btree: expected a string");
 }
 
+TEST(ScenarioJson, OverlayJournalPutsIsOptionalAndCheckedWhenPresent) {
+  // A file written before the field existed has an overlay store without journaled puts.
+  nlohmann::json old = nlohmann::json::parse(scenario_to_json(small_scenario()));
+  old["world"]["overlay_store"] = true;
+  old["world"].erase("overlay_journal_puts");
+  Result<Scenario> parsed = scenario_from_json(old.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->world.overlay_journal_puts, 0u);
+  Scenario journaled = small_scenario();
+  journaled.world.overlay_store = true;
+  journaled.world.overlay_journal_puts = 3;
+  const std::string json = scenario_to_json(journaled);
+  EXPECT_NE(json.find("\"overlay_journal_puts\":3"), std::string::npos) << json;
+  parsed = scenario_from_json(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(*parsed, journaled);
+  expect_error(parse_edited([](auto& j) { j["world"]["overlay_journal_puts"] = -1; }),
+               "world.overlay_journal_puts: must not be negative");
+  expect_error(parse_edited([](auto& j) { j["world"]["overlay_journal_puts"] = "many"; }),
+               "world.overlay_journal_puts: expected an unsigned integer");
+}
+
 TEST(ScenarioJson, MalformedTextIsAnErrorNotACrash) {
   for (const char* text : {"", "{", "[]", "null", "{\"seed\": }", "\xff\xfe", "42",
                            "{\"format_version\": 1} trailing"}) {
