@@ -63,7 +63,8 @@ Result<std::unique_ptr<LevelDbBackend>> LevelDbBackend::open(const BackendOption
   if (!status.ok()) {
     delete db;
     backend->drain();
-    return Status::io_error("leveldb open " + options.dir + ": " + status.ToString());
+    // Corruption stays Corruption (a damaged table or log is a detection, not an I/O error).
+    return convert(options.dir, "open", status);
   }
   if (Status failed = backend->bridge_->sequential_read_error(); !failed.ok()) {
     delete db;  // (Open cannot persist anything after the failure; belt and braces)

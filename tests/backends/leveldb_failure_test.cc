@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/backends/leveldb_backend.h"
+#include "engine/io/env_util.h"
 #include "sim/runtime/prng.h"
 #include "sim/runtime/sim_clock.h"
 #include "sim/runtime/sim_env.h"
@@ -88,6 +89,24 @@ TEST(LevelDbFailures, AFailedWritePoisonsTheBackendUntilReopened) {
   auto b = (*reopened)->get("b");  // either outcome is legal; the store answers again
   EXPECT_TRUE(b.ok() || b.status().is_not_found()) << b.status().to_string();
   EXPECT_TRUE((*reopened)->put("c", "3").ok());
+}
+
+// A damaged store is Corruption (a detection callers and the simulator tell apart from an I/O
+// error), and the open changes nothing.
+TEST(LevelDbFailures, ADamagedStoreFailsTheOpenWithCorruption) {
+  SimRig rig;
+  {
+    auto backend = LevelDbBackend::open(rig.options);
+    ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+    ASSERT_TRUE((*backend)->put(test_key(1), test_value(1, 100)).ok());
+  }
+  ASSERT_TRUE(write_file_atomically(rig.env, "/db/CURRENT", "no newline").ok());
+  auto failed = LevelDbBackend::open(rig.options);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(failed.status().is_corruption()) << failed.status().to_string();
+  EXPECT_NE(failed.status().message().find("/db"), std::string::npos)
+      << failed.status().to_string();
+  EXPECT_EQ(*rig.env.durable_file_content("/db/CURRENT"), "no newline");
 }
 
 }  // namespace
