@@ -156,9 +156,10 @@ Status VersionedStore::prepare_working(const BaseRecord& base, uint64_t target,
   return clone_working(base);
 }
 
-// A fresh working copy: data first (every file and entry durable), then the SNAPSHOT_BASE
-// marker that makes it a working copy of `base`; a crash in between leaves a copy without a
-// marker, which is never reused.
+// A fresh working copy: data first (every file and entry durable), opened and checked against
+// `base` (version, LtHash), then the SNAPSHOT_BASE marker that makes it a working copy of
+// `base`. A crash before the marker, or a copy that fails its check, leaves a copy without a
+// marker, which is never reused: a damaged snapshot fails every open, not just the first.
 Status VersionedStore::clone_working(const BaseRecord& base) {
   const std::string working_dir = path(versioned::kWorkingDirName);
   const std::string snapshot_data =
@@ -168,8 +169,6 @@ Status VersionedStore::clone_working(const BaseRecord& base) {
   TIERKV_RETURN_IF_ERROR(env_.sync_dir(options_.dir));
   TIERKV_RETURN_IF_ERROR(versioned::copy_dir_durably(
       env_, snapshot_data, join_path(working_dir, versioned::kDataDirName)));
-  TIERKV_RETURN_IF_ERROR(write_file_atomically(
-      env_, join_path(working_dir, versioned::kBaseFileName), versioned::encode_base_record(base)));
   auto opened = options_.open_backend(join_path(working_dir, versioned::kDataDirName));
   if (!opened.ok()) return opened.status().with_context("working copy cloned from " + snapshot_data);
   working_ = std::move(opened).value();
@@ -181,7 +180,8 @@ Status VersionedStore::clone_working(const BaseRecord& base) {
                               std::to_string(base.version) + " and " + base.lt_hash.checksum_hex());
   }
   if (options_.verify_cloned_lt_hash) TIERKV_RETURN_IF_ERROR(verify_working_hash(base));
-  return Status();
+  return write_file_atomically(env_, join_path(working_dir, versioned::kBaseFileName),
+                               versioned::encode_base_record(base));
 }
 
 Status VersionedStore::verify_working_hash(const BaseRecord& base) {

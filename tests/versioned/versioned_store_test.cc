@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "engine/backends/memory_backend.h"
+#include "engine/io/env_util.h"
 #include "tests/versioned/versioned_test_util.h"
 
 namespace tierkv::test {
@@ -300,6 +302,31 @@ TEST_F(VersionedStoreTest, DamagedSnapshotDataIsCorruptionNotData) {
   ASSERT_FALSE(reopened.ok());
   EXPECT_TRUE(reopened.status().is_corruption());
   EXPECT_NE(reopened.status().message().find("snapshot-00000000000000000002"), std::string::npos);
+}
+
+// Data a snapshot's backend accepts (a well-formed image) that does not hash to the snapshot's
+// LtHash: the clone is refused by the LtHash check, and not left behind as a working copy, so
+// every later open refuses too (one used to reuse the refused clone and serve its data).
+TEST_F(VersionedStoreTest, ASnapshotFailingItsLtHashIsRefusedByEveryOpen) {
+  auto store = open();
+  commit_n(*store, 2);
+  ASSERT_TRUE(store->snapshot().ok());
+  store.reset();
+  ASSERT_TRUE(world_.env.remove_file("/store/working/SNAPSHOT_BASE").ok());
+  const std::string image = "/store/snapshot-00000000000000000002/data/memory.image";
+  auto bytes = world_.env.durable_file_content(image);
+  ASSERT_TRUE(bytes.ok());
+  auto map = decode_memory_image(*bytes, image);
+  ASSERT_TRUE(map.ok()) << map.status().to_string();
+  (*map)["zz-not-in-the-snapshot"] = "x";
+  ASSERT_TRUE(write_file_atomically(world_.env, image, encode_memory_image(*map)).ok());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto reopened = VersionedStore::open(world_.options());
+    ASSERT_FALSE(reopened.ok()) << "open " << attempt << " accepted a snapshot failing its LtHash";
+    EXPECT_TRUE(reopened.status().is_corruption()) << reopened.status().to_string();
+    EXPECT_NE(reopened.status().message().find("LtHash"), std::string::npos)
+        << reopened.status().to_string();
+  }
 }
 
 TEST_F(VersionedStoreTest, DamagedWalRecordBeforeTheTailIsCorruption) {
