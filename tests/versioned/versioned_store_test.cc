@@ -27,6 +27,16 @@ class VersionedStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
   std::unique_ptr<VersionedStore> open() { return open(world_.options()); }
+  // A store at version 2 with a snapshot of it and no working copy marker, so the next open
+  // reclones the working copy from that snapshot; returns the snapshot's memory image.
+  std::string snapshot_to_be_recloned() {
+    auto store = open();
+    commit_n(*store, 2);
+    EXPECT_TRUE(store->snapshot().ok());
+    store.reset();
+    EXPECT_TRUE(world_.env.remove_file("/store/working/SNAPSHOT_BASE").ok());
+    return "/store/snapshot-00000000000000000002/data/memory.image";
+  }
 
   void commit_n(VersionedStore& store, uint64_t n) {
     for (uint64_t i = 0; i < n; ++i) {
@@ -290,13 +300,7 @@ TEST_F(VersionedStoreTest, DamagedManifestIsCorruptionNamingTheFile) {
 }
 
 TEST_F(VersionedStoreTest, DamagedSnapshotDataIsCorruptionNotData) {
-  auto store = open();
-  commit_n(*store, 2);
-  ASSERT_TRUE(store->snapshot().ok());
-  store.reset();
-  // Make sure the working copy is recloned from the damaged snapshot.
-  ASSERT_TRUE(world_.env.remove_file("/store/working/SNAPSHOT_BASE").ok());
-  const std::string image = "/store/snapshot-00000000000000000002/data/memory.image";
+  const std::string image = snapshot_to_be_recloned();
   ASSERT_TRUE(world_.env.flip_bit(image, 12, 0).ok());
   auto reopened = VersionedStore::open(world_.options());
   ASSERT_FALSE(reopened.ok());
@@ -308,12 +312,7 @@ TEST_F(VersionedStoreTest, DamagedSnapshotDataIsCorruptionNotData) {
 // LtHash: the clone is refused by the LtHash check, and not left behind as a working copy, so
 // every later open refuses too (one used to reuse the refused clone and serve its data).
 TEST_F(VersionedStoreTest, ASnapshotFailingItsLtHashIsRefusedByEveryOpen) {
-  auto store = open();
-  commit_n(*store, 2);
-  ASSERT_TRUE(store->snapshot().ok());
-  store.reset();
-  ASSERT_TRUE(world_.env.remove_file("/store/working/SNAPSHOT_BASE").ok());
-  const std::string image = "/store/snapshot-00000000000000000002/data/memory.image";
+  const std::string image = snapshot_to_be_recloned();
   auto bytes = world_.env.durable_file_content(image);
   ASSERT_TRUE(bytes.ok());
   auto map = decode_memory_image(*bytes, image);
