@@ -2,8 +2,8 @@
 # The main job: installs dependencies, builds tierkv-sim, runs the default simulation sweep over
 # the embedded backends (memory, leveldb, sqlite, lmdb: seeds 1..200 each, the seed's swarm of
 # faults, every checker on) plus "hybrid" (memory worlds that all carry a HybridStore: LevelDB
-# LSM side + SQLite B-tree side driven with raw ops and scans spanning both, tierkv-sim
-# --hybrid; ~10 s for 200 seeds) and prints a summary. A few minutes on 2 cores.
+# LSM side + a SQLite or LMDB B-tree side (the seed picks) driven with raw ops, batches and
+# scans spanning both, tierkv-sim --hybrid) and prints a summary. A few minutes on 2 cores.
 #
 # Usage: bash scripts/sweep.sh [extra tierkv-sim sweep flags, e.g. --ops 800 --faults crash]
 # Environment: SWEEP_SEEDS (default 1..200), SWEEP_BACKENDS="memory leveldb" to pick backends,
