@@ -150,22 +150,17 @@ Task<Status> OverlayStore::replay_journal_locked() {
                                      " is already stored");
       }
     }
-    meta_.reserved_bytes =
-        checked_sub(meta_.reserved_bytes, header.from_reserved, "quota reserved bytes");
-    meta_.used_bytes += bytes.size();
-    meta_.block_count += 1;
-    meta_.next_block_sequence = sequence + 1;
-    std::string& bitmap = bitmaps_[header.id];
-    layout::set_bit(&bitmap, header.index);
-    const uint32_t chunk = layout::chunk_of(header.index);
-    pending_[layout::leaf_key(header.id, header.index)] = header.hash;
-    pending_[layout::chunk_key(header.id, chunk)] = layout::encode_chunk(bitmap, chunk);
-    pending_[layout::reference_key(header.id, sequence)] = layout::encode_reference(1);
-    pending_[layout::block_record_key(header.hash)] =
-        layout::encode_block_record(layout::BlockRecord{1, bytes.size(), sequence});
-    pending_[layout::meta_key()] = layout::encode_meta(meta_);
-    block_filter_.add(header.hash);
-    ++pending_puts_;
+    // The put planned again, as put_block_locked planned it: the same state gives the same
+    // records (the reservation is drawn again exactly when the put drew from it).
+    PutPlan plan;
+    plan.index = header.index;
+    plan.meta = meta_;
+    Status planned = plan_new_block(header.id, header.hash, std::string(bytes),
+                                    header.from_reserved > 0, where, &plan);
+    if (!planned.ok()) co_return Status::corruption(where + " cannot be redone: " + planned.message());
+    plan_leaf(header.id, header.index, header.hash, &plan);
+    defer_metadata(plan.batch);
+    apply_put(header.id, header.index, header.hash, plan);
   }
   co_return Status();
 }
@@ -319,17 +314,7 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
   plan.meta = meta_;
   TIERKV_CO_RETURN_IF_ERROR(co_await plan_reference_locked(record.id, hash, std::move(bytes),
                                                            from_reservation, where, &plan));
-  plan.batch.put(leaf, hash);
-  // Only the chunk holding the new bit is rewritten (a copy of that chunk, not the bitmap).
-  const uint32_t chunk = layout::chunk_of(index);
-  const std::string& bitmap = bitmap_of(record.id);
-  const size_t chunk_start = size_t{chunk} * (layout::kBitmapChunkBits / 8);
-  std::string chunk_bits =
-      chunk_start < bitmap.size() ? bitmap.substr(chunk_start, layout::kBitmapChunkBits / 8) : "";
-  layout::set_bit(&chunk_bits, index % layout::kBitmapChunkBits);
-  std::optional<std::string> encoded = layout::encode_chunk(chunk_bits, 0);
-  assert(encoded.has_value());
-  plan.batch.put(layout::chunk_key(record.id, chunk), std::move(*encoded));
+  plan_leaf(record.id, index, hash, &plan);
   if (journaled() && plan.new_block && pending_puts_ < options_.journal_puts_max) {
     // The journal record alone is the durable put; its metadata waits in pending_.
     const std::vector<BatchOp>& ops = plan.batch.ops();
@@ -341,19 +326,44 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
       pending_puts_ = 0;
       co_return status;
     }
-    for (size_t i = 1; i < ops.size(); ++i) {
-      pending_[ops[i].key] = ops[i].kind == BatchOp::Kind::kPut
-                                 ? std::optional<std::string>(ops[i].value)
-                                 : std::nullopt;
-    }
-    ++pending_puts_;
+    defer_metadata(plan.batch);
   } else {
     TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
   }
+  apply_put(record.id, index, hash, plan);
+  co_return Status();
+}
+
+void OverlayStore::plan_leaf(uint64_t id, uint32_t index, const std::string& hash,
+                             PutPlan* plan) const {
+  plan->batch.put(layout::leaf_key(id, index), hash);
+  // Only the chunk holding the new bit is rewritten (a copy of that chunk, not the bitmap).
+  const uint32_t chunk = layout::chunk_of(index);
+  const std::string& bitmap = bitmap_of(id);
+  const size_t chunk_start = size_t{chunk} * (layout::kBitmapChunkBits / 8);
+  std::string chunk_bits =
+      chunk_start < bitmap.size() ? bitmap.substr(chunk_start, layout::kBitmapChunkBits / 8) : "";
+  layout::set_bit(&chunk_bits, index % layout::kBitmapChunkBits);
+  std::optional<std::string> encoded = layout::encode_chunk(chunk_bits, 0);
+  assert(encoded.has_value());
+  plan->batch.put(layout::chunk_key(id, chunk), std::move(*encoded));
+}
+
+void OverlayStore::defer_metadata(const WriteBatch& batch) {
+  const std::vector<BatchOp>& ops = batch.ops();
+  for (size_t i = 1; i < ops.size(); ++i) {
+    pending_[ops[i].key] = ops[i].kind == BatchOp::Kind::kPut
+                               ? std::optional<std::string>(ops[i].value)
+                               : std::nullopt;
+  }
+  ++pending_puts_;
+}
+
+void OverlayStore::apply_put(uint64_t id, uint32_t index, const std::string& hash,
+                             const PutPlan& plan) {
   if (plan.new_block) block_filter_.add(hash);
   meta_ = plan.meta;
-  layout::set_bit(&bitmaps_[record.id], index);
-  co_return Status();
+  layout::set_bit(&bitmaps_[id], index);
 }
 
 Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, std::string bytes,

@@ -196,6 +196,13 @@ class OverlayStore {
   // New content: the block (bytes, record, quota) and overlay id's first reference to *plan.
   Status plan_new_block(uint64_t id, std::string hash, std::string bytes, bool from_reservation,
                         const std::string& where, PutPlan* plan) const;
+  // Adds the leaf naming hash at index of overlay id and its bitmap chunk (bit set) to *plan.
+  void plan_leaf(uint64_t id, uint32_t index, const std::string& hash, PutPlan* plan) const;
+  // A journaled put whose journal record (batch's first op) is durable: the rest of its batch,
+  // its metadata, waits in pending_.
+  void defer_metadata(const WriteBatch& batch);
+  // The caches (meta, bitmap, block filter) after the put planned in plan took effect.
+  void apply_put(uint64_t id, uint32_t index, const std::string& hash, const PutPlan& plan);
   // Leaves of overlay id naming the block stored at sequence (0 if none).
   Task<Result<uint64_t>> references_locked(uint64_t id, uint64_t sequence);
   // Puts (or removes, when empty) the chunk of bitmap holding chunk into batch.
