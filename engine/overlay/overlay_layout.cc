@@ -48,6 +48,19 @@ std::string id_number_key(char tag, uint64_t id, uint32_t n) {
   return key;
 }
 
+// tag <be64 sequence>: block bytes and journal records.
+std::string sequence_key(char tag, uint64_t sequence) {
+  std::string key(1, tag);
+  put_big_endian64(&key, sequence);
+  return key;
+}
+
+bool parse_sequence_key(char tag, std::string_view key, uint64_t* sequence) {
+  if (key.size() != 1 + 8 || key[0] != tag) return false;
+  *sequence = decode_big_endian64(key.data() + 1);
+  return true;
+}
+
 bool parse_id_number_key(char tag, std::string_view key, uint64_t* id, uint32_t* n) {
   if (key.size() != 1 + 8 + 4 || key[0] != tag) return false;
   *id = decode_big_endian64(key.data() + 1);
@@ -109,19 +122,11 @@ std::string reference_key(uint64_t id, uint64_t sequence) {
 std::string reference_prefix() { return "r"; }
 std::string block_record_key(std::string_view hash) { return tagged('c', hash); }
 std::string block_record_prefix() { return "c"; }
-std::string block_bytes_key(uint64_t sequence) {
-  std::string key = "b";
-  put_big_endian64(&key, sequence);
-  return key;
-}
+std::string block_bytes_key(uint64_t sequence) { return sequence_key('b', sequence); }
 std::string block_bytes_prefix() { return "b"; }
 std::string garbage_key(std::string_view hash) { return tagged('g', hash); }
 std::string garbage_prefix() { return "g"; }
-std::string journal_key(uint64_t sequence) {
-  std::string key = "w";
-  put_big_endian64(&key, sequence);
-  return key;
-}
+std::string journal_key(uint64_t sequence) { return sequence_key('w', sequence); }
 std::string journal_prefix() { return "w"; }
 
 std::string_view key_suffix(std::string_view key) {
@@ -134,15 +139,11 @@ bool parse_leaf_key(std::string_view key, uint64_t* id, uint32_t* index) {
 }
 
 bool parse_block_bytes_key(std::string_view key, uint64_t* sequence) {
-  if (key.size() != 1 + 8 || key[0] != 'b') return false;
-  *sequence = decode_big_endian64(key.data() + 1);
-  return true;
+  return parse_sequence_key('b', key, sequence);
 }
 
 bool parse_journal_key(std::string_view key, uint64_t* sequence) {
-  if (key.size() != 1 + 8 || key[0] != 'w') return false;
-  *sequence = decode_big_endian64(key.data() + 1);
-  return true;
+  return parse_sequence_key('w', key, sequence);
 }
 
 bool parse_chunk_key(std::string_view key, uint64_t* id, uint32_t* chunk) {
