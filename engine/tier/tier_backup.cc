@@ -6,6 +6,7 @@
 // harmless, and reconcile is the same per-key copy applied to every key.
 #include <algorithm>
 #include <cassert>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -109,22 +110,90 @@ Task<Status> for_every_key(std::shared_ptr<Shared> s, PerKey per_key) {
   co_return first_failure;
 }
 
+// The next batch of the mirror: the first distinct keys of the queue (at most max_keys), by
+// lock key ascending (the order every multi-key lock is taken in: no deadlock), and how many
+// queue items they cover (duplicates of a batch key inside that prefix are done with it).
+struct MirrorBatch {
+  std::map<std::string, StoreKey> keys;  // lock key -> key
+  size_t items = 0;
+};
+
+MirrorBatch next_batch(const Shared& s, size_t max_keys) {
+  MirrorBatch batch;
+  for (const MirrorItem& item : s.queue) {
+    std::string lock = lock_key(item.key);
+    if (!batch.keys.contains(lock)) {
+      if (batch.keys.size() == max_keys) break;
+      batch.keys.emplace(std::move(lock), item.key);
+    }
+    ++batch.items;
+  }
+  return batch;
+}
+
+// Copies the batch's keys from primary to backup in one backup call: takes their locks in
+// ascending order, reads each from primary, calls backup (which takes its call sequences then)
+// and releases the locks before awaiting it, as a single key's copy does. One key: a plain
+// write or remove.
+Task<Status> copy_batch(std::shared_ptr<Shared> s, MirrorBatch batch) {
+  std::vector<KeyLockGuard> guards;
+  guards.reserve(batch.keys.size());
+  for (const auto& [lock, key] : batch.keys) guards.push_back(co_await s->locks.lock(lock));
+  if (s->closed) co_return Status::aborted("the TierStore was closed");
+  if (batch.keys.size() == 1) {
+    Result<bool> copied =
+        co_await sync_key_locked(s, batch.keys.begin()->second, false, std::move(guards.front()));
+    if (copied.ok() && *copied) ++s->metrics.backup_batches;
+    co_return copied.status();
+  }
+  std::vector<AtomicOp> ops;
+  ops.reserve(batch.keys.size());
+  for (auto& [lock, key] : batch.keys) {
+    Result<std::optional<std::string>> wanted = co_await wanted_in_backup(s, key);
+    if (!wanted.ok()) co_return wanted.status();
+    ops.push_back(AtomicOp{std::move(key), std::move(*wanted), std::nullopt});
+  }
+  const std::string what = "backup copy of " + std::to_string(ops.size()) + " keys, first " +
+                           ops.front().key.to_string();
+  Task<AtomicResult> write = s->tiers.backup->write_atomic(std::move(ops));
+  guards.clear();
+  AtomicResult written = co_await std::move(write);
+  if (written.status.is_not_supported()) {
+    s->backup_batches_unsupported = true;  // nothing was written: copy one key per call
+    co_return Status::ok_status();
+  }
+  if (!written.status.ok()) {
+    ++s->metrics.backup_failures;
+    co_return written.status.with_context(what);
+  }
+  s->metrics.backup_writes += batch.keys.size();
+  ++s->metrics.backup_batches;
+  co_return Status::ok_status();
+}
+
 Task<void> run_mirror(std::shared_ptr<Shared> s) {
   const uint64_t backoff_us_initial = std::max<uint64_t>(1, s->options.retry_backoff_us_initial);
   uint64_t backoff_us = backoff_us_initial;
   while (!s->closed) {
     Status st;
     if (!s->queue.empty()) {
-      StoreKey key = s->queue.front().key;
-      // The mirror is the only writer of backup in async mode and copies one key at a time,
-      // so it may let writers of the key in while backup answers; a change made meanwhile
+      const size_t max_keys =
+          s->backup_batches_unsupported ? 1 : std::max<size_t>(1, s->options.async_batch_max_keys);
+      if (s->options.async_batch_delay_us != 0 && s->queue.size() < max_keys) {
+        co_await s->executor.sleep_us(s->options.async_batch_delay_us);
+        if (s->closed) break;
+      }
+      // The mirror is the only writer of backup in async mode and copies one batch at a time,
+      // so it may let writers of the keys in while backup answers; a change made meanwhile
       // queues the key again and the next copy reads it.
-      KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+      MirrorBatch batch = next_batch(*s, max_keys);
+      const size_t items = batch.items;
+      const bool unsupported_before = s->backup_batches_unsupported;
+      st = co_await copy_batch(s, std::move(batch));
       if (s->closed) break;
-      Result<bool> copied = co_await sync_key_locked(s, key, false, std::move(guard));
-      st = copied.status();
-      if (s->closed) break;
-      if (st.ok()) s->queue.pop_front();
+      if (st.ok() && s->backup_batches_unsupported == unsupported_before) {
+        s->queue.erase(s->queue.begin(), s->queue.begin() + static_cast<ptrdiff_t>(items));
+      }
     } else if (s->reconcile_pending) {
       st = co_await reconcile_all(s);
       if (s->closed) break;

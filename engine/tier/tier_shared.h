@@ -35,6 +35,7 @@ struct Shared {
   TierStoreMetrics metrics;  // queue_depth / oldest_pending_age_us filled in on demand
   std::deque<MirrorItem> queue;
   bool mirror_running = false;
+  bool backup_batches_unsupported = false;  // backup answered write_atomic with NotSupported
   bool reconcile_pending = false;     // true until a reconcile that started after the request
   uint64_t reconcile_requests = 0;    // succeeds
 
@@ -58,10 +59,6 @@ struct Shared {
 // call sequence now.
 Task<Status> apply_to(KvStore* store, const StoreKey& key, std::optional<std::string> value,
                       bool lazy);
-
-// Copies primary's current value of key to backup (remove if primary has none).
-// REQUIRES: the caller holds key's lock; a backup tier.
-Task<Status> mirror_key_locked(std::shared_ptr<Shared> shared, StoreKey key);
 
 // Async mode: queues key for the mirror (counting an overflow and scheduling a reconcile when
 // the queue is full) and starts the mirror if it is not running.

@@ -30,7 +30,12 @@
 //   - Async backup mode: OK once primary applied; the key then waits in a bounded FIFO
 //     (options.async_queue_capacity) for a background mirror that copies primary's current
 //     value of the key to backup under the key's lock, retrying failures with exponential
-//     backoff on the Clock. A full queue counts an overflow and schedules a full reconcile
+//     backoff on the Clock. The mirror group-commits: it takes the first distinct queued keys
+//     (at most options.async_batch_max_keys), locks them in ascending lock-key order, reads
+//     each from primary and writes them all to backup in ONE write_atomic call (one synced
+//     backup write); a lone key is a plain write. A failed batch leaves every key queued (its
+//     retry reads primary again); a backup whose write_atomic is NotSupported gets one key per
+//     call from then on. A full queue counts an overflow and schedules a full reconcile
 //     (run by the mirror once its queue drains), so nothing is dropped for ever.
 //   - Listing: list() is ascending by key; list_page() returns primary's pages first (newest
 //     created first), then the ephemeral tier's keys after primary's last page (ascending,
@@ -90,6 +95,12 @@ struct TierStoreOptions {
   std::vector<EphemeralRule> ephemeral_rules = default_ephemeral_rules();
   BackupMode backup_mode = BackupMode::kSync;
   size_t async_queue_capacity = 1024;  // REQUIRES >= 1
+  // Async mode: the most distinct keys the mirror copies to backup in one write_atomic call.
+  size_t async_batch_max_keys = 64;  // REQUIRES >= 1
+  // Async mode: how long the mirror waits on the Clock before copying when fewer than
+  // async_batch_max_keys keys are queued, so that a lone writer's keys share a backup write.
+  // Adds at most this much to the backup's lag. 0: copy at once.
+  uint64_t async_batch_delay_us = 0;
   uint64_t retry_backoff_us_initial = 1000;
   uint64_t retry_backoff_us_max = 1000 * 1000;
   // Start the mirror with a full reconcile (both modes, when there is a backup).
@@ -106,7 +117,9 @@ struct TierStoreTiers {
 struct TierStoreMetrics {
   uint64_t primary_writes = 0;   // durable writes/removes/CAS/batches applied to primary
   uint64_t ephemeral_writes = 0;
-  uint64_t backup_writes = 0;    // mirror writes/removes applied to backup
+  uint64_t backup_writes = 0;    // sync-mode backup calls applied; keys the mirror or a
+                                 // reconcile copied
+  uint64_t backup_batches = 0;   // successful backup calls of the mirror (one per batch)
   uint64_t primary_failures = 0;
   uint64_t backup_failures = 0;  // failed backup calls (each retry counts)
   uint64_t stale_skipped = 0;    // calls skipped because a newer one had completed

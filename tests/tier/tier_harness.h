@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -150,6 +151,10 @@ class FlakyKvStore final : public KvStore {
   uint64_t mutations_seen = 0;
   uint64_t reads_seen = 0;
   uint64_t lists_seen = 0;
+  uint64_t batches_seen = 0;        // write_atomic calls
+  std::vector<size_t> batch_sizes;  // ops of each write_atomic call, in call order
+  // write_atomic answers NotSupported (after the gate), as a store without batches does.
+  bool refuse_batches = false;
   Gate& gate() { return gate_; }
 
   Task<Result<std::string>> read(StoreKey key) override {
@@ -194,10 +199,30 @@ class FlakyKvStore final : public KvStore {
     if (fail_mutations) co_return Status::unavailable("flaky store: cas of " + key.to_string());
     co_return co_await inner_.compare_and_swap(std::move(key), expected, std::move(value));
   }
+  // The inner call (and its call sequences) is taken now, as write's; the batch then waits at
+  // the gate like any mutation, and its keys are logged in `applied` (key order) if it applies.
   Task<AtomicResult> write_atomic(std::vector<AtomicOp> ops) override {
     ++mutations_seen;
-    if (fail_mutations) co_return AtomicResult{Status::unavailable("flaky store: batch"), {}};
-    co_return co_await inner_.write_atomic(std::move(ops));
+    ++batches_seen;
+    batch_sizes.push_back(ops.size());
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const AtomicOp& op : ops) {
+      entries.emplace_back(lock_key(op.key), op.value.value_or("<removed>"));
+    }
+    std::sort(entries.begin(), entries.end());
+    return [](FlakyKvStore* self, Task<AtomicResult> inner,
+              std::vector<std::pair<std::string, std::string>> entries) -> Task<AtomicResult> {
+      co_await self->gate_.wait();
+      if (self->fail_mutations) co_return AtomicResult{Status::unavailable("flaky store: batch"), {}};
+      if (self->refuse_batches) {
+        co_return AtomicResult{Status::not_supported("flaky store: no write_atomic"), {}};
+      }
+      AtomicResult r = co_await std::move(inner);
+      if (r.status.ok()) {
+        for (auto& entry : entries) self->applied.push_back(std::move(entry));
+      }
+      co_return r;
+    }(this, inner_.write_atomic(std::move(ops)), std::move(entries));
   }
   Task<Result<std::vector<NamespacePair>>> list_namespaces() override {
     ++lists_seen;
