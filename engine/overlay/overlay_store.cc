@@ -273,19 +273,25 @@ Task<Status> OverlayStore::create_overlay(std::string tree, uint64_t expiry_us, 
   co_return co_await write_overlay_locked(tree, std::move(record));
 }
 
+Status OverlayStore::check_put_arguments(const std::string& tree, uint32_t index,
+                                         size_t size_bytes, std::string_view call) const {
+  TIERKV_RETURN_IF_ERROR(validate_tree_id(tree).with_context(call));
+  if (index >= layout::kBlockIndexMax) {
+    return Status::invalid_argument(std::string(call) + ": index " + std::to_string(index) +
+                                    " of " + tree + " exceeds the limit " +
+                                    std::to_string(layout::kBlockIndexMax - 1));
+  }
+  if (size_bytes > options_.block_size_bytes_max) {
+    return Status::invalid_argument(std::string(call) + ": block " + tree + "/" +
+                                    std::to_string(index) + " of " + std::to_string(size_bytes) +
+                                    " bytes exceeds block_size_bytes_max");
+  }
+  return Status();
+}
+
 Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::string bytes,
                                      bool from_reservation) {
-  TIERKV_CO_RETURN_IF_ERROR(validate_tree_id(tree).with_context("put_block"));
-  if (index >= layout::kBlockIndexMax) {
-    co_return Status::invalid_argument("put_block: index " + std::to_string(index) + " of " + tree +
-                                       " exceeds the limit " +
-                                       std::to_string(layout::kBlockIndexMax - 1));
-  }
-  if (bytes.size() > options_.block_size_bytes_max) {
-    co_return Status::invalid_argument("put_block: block " + tree + "/" + std::to_string(index) +
-                                       " of " + std::to_string(bytes.size()) +
-                                       " bytes exceeds block_size_bytes_max");
-  }
+  TIERKV_CO_RETURN_IF_ERROR(check_put_arguments(tree, index, bytes.size(), "put_block"));
   std::string hash = layout::block_hash(bytes);  // before the lock: CPU work needs no mutex
   AsyncMutexGuard guard = co_await mutex_.lock_guard();
   TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());

@@ -116,6 +116,13 @@ struct OverlayInfo {
   uint64_t block_count = 0;  // set bits
 };
 
+// What put_blocks did: blocks first_index .. first_index + stored - 1 of the call are stored.
+struct PutBlocksResult {
+  uint32_t stored = 0;
+  // OK iff every block of the call is stored; otherwise why block first_index + stored is not.
+  Status status;
+};
+
 struct MaintenanceReport {
   uint64_t overlays_dropped = 0;
   uint64_t blocks_freed = 0;
@@ -136,6 +143,23 @@ class OverlayStore {
   // from_reservation: a new block's bytes come out of reserved_bytes first (see Quota above).
   Task<Status> put_block(std::string tree, uint32_t index, std::string bytes,
                          bool from_reservation = false);
+  // Bulk upload: puts blocks[k] at first_index + k for k = 0, 1, ... in that order, each as
+  // put_block(tree, first_index + k, blocks[k], from_reservation) would (same checks and
+  // errors; its own atomic, synced backend write; durable once it counts as stored; other
+  // calls may run between two blocks). Up to `depth` blocks are in flight at once: while one
+  // block's write is in the backend, the next ones are hashed and made ready, so a lone
+  // uploader overlaps the SHA-256 with the synced write as `depth` concurrent put_block
+  // callers would. The writes themselves still reach the backend one at a time, in index
+  // order. On the first failure no further block is written (blocks already in flight end
+  // without writing): the result's stored blocks are always a prefix of the call's blocks,
+  // and status is the error of the first block not stored. A crash during the call likewise
+  // leaves a prefix stored (each block whole or absent; reopen with open()). Bad arguments (a
+  // bad tree id, an index past kBlockIndexMax - 1, a block over block_size_bytes_max) are
+  // InvalidArgument naming the block, with stored = 0 and nothing written.
+  // REQUIRES: depth >= 1.
+  Task<PutBlocksResult> put_blocks(std::string tree, uint32_t first_index,
+                                   std::vector<std::string> blocks, bool from_reservation = false,
+                                   uint32_t depth = 2);
   // The bytes at tree/index, or NotFound.
   Task<Result<std::string>> read_block(std::string tree, uint32_t index);
   Task<Status> set_expiry(std::string tree, uint64_t expiry_us);
@@ -188,8 +212,16 @@ class OverlayStore {
     overlay_layout::MetaRecord meta;
     bool new_block = false;
   };
+  // InvalidArgument naming the block (for call) if a put of size_bytes at tree/index is refused
+  // before it reaches the store.
+  Status check_put_arguments(const std::string& tree, uint32_t index, size_t size_bytes,
+                             std::string_view call) const;
   Task<Status> put_block_locked(std::string tree, uint32_t index, std::string hash,
                                 std::string bytes, bool from_reservation);
+  // put_blocks internals (overlay_bulk_put.cc).
+  struct BulkPut;
+  // Takes the call's next block until none is left or one failed; see put_blocks.
+  Task<void> bulk_put_worker(std::shared_ptr<BulkPut> bulk);
   // Adds the reference of overlay id to block hash (and the block itself if new) to *plan.
   Task<Status> plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
                                      bool from_reservation, std::string where, PutPlan* plan);

@@ -242,9 +242,13 @@ constexpr uint32_t kBulkPuts = 5;
 // Block i of the bulk run; index 4 repeats index 0's content (the reference-only path).
 std::string bulk_block(uint32_t index) { return block_bytes(index == 4 ? 0 : index, kBulkBlock); }
 
+// How the run's blocks are uploaded: one put_block after another, or one put_blocks call
+// (2 blocks in flight) whose stored prefix is what it acknowledged.
+enum class Uploader { kPutBlock, kPutBlocks };
+
 // Returns the mutating ops the puts used; crash_after = nullopt runs without a crash.
 uint64_t bulk_put_crash_run(const std::string& backend_name, const OverlayStoreOptions& options,
-                            uint64_t seed, std::optional<uint64_t> crash_after) {
+                            Uploader uploader, uint64_t seed, std::optional<uint64_t> crash_after) {
   CrashWorld w(seed, seed % 2 == 1);
   uint32_t acked = 0;
   uint64_t ops_used = 0;
@@ -258,7 +262,12 @@ uint64_t bulk_put_crash_run(const std::string& backend_name, const OverlayStoreO
     EXPECT_TRUE(run_sync(w.executor, (*store)->create_overlay("bulk", kNoExpiry, false)).ok());
     const uint64_t start = w.env.mutating_ops_count();
     if (crash_after) w.env.set_crash_after_ops(*crash_after);
-    while (acked < kBulkPuts &&
+    if (uploader == Uploader::kPutBlocks) {
+      std::vector<std::string> blocks;
+      for (uint32_t i = 0; i < kBulkPuts; ++i) blocks.push_back(bulk_block(i));
+      acked = run_sync(w.executor, (*store)->put_blocks("bulk", 0, std::move(blocks))).stored;
+    }
+    while (uploader == Uploader::kPutBlock && acked < kBulkPuts &&
            run_sync(w.executor, (*store)->put_block("bulk", acked, bulk_block(acked))).ok()) {
       ++acked;
     }
@@ -290,14 +299,15 @@ uint64_t bulk_put_crash_run(const std::string& backend_name, const OverlayStoreO
   return ops_used;
 }
 
-void bulk_put_crash_sweep(const std::string& backend_name, const OverlayStoreOptions& options = {}) {
-  const uint64_t total = bulk_put_crash_run(backend_name, options, 2, std::nullopt);
+void bulk_put_crash_sweep(const std::string& backend_name, const OverlayStoreOptions& options = {},
+                          Uploader uploader = Uploader::kPutBlock) {
+  const uint64_t total = bulk_put_crash_run(backend_name, options, uploader, 2, std::nullopt);
   ASSERT_FALSE(::testing::Test::HasFailure());
   ASSERT_GE(total, uint64_t{kBulkPuts});  // at least one synced write per put
   const uint64_t seeds_per_point = overlay_seed_count(2, 8);
   for (uint64_t k = 0; k <= total; ++k) {
     for (uint64_t seed = k + 1; seed <= k + seeds_per_point; ++seed) {
-      bulk_put_crash_run(backend_name, options, seed, k);
+      bulk_put_crash_run(backend_name, options, uploader, seed, k);
       if (::testing::Test::HasFailure()) {
         ADD_FAILURE() << "reproduce: " << backend_name << " bulk puts, crash after " << k
                       << " ops, seed " << seed;
@@ -326,6 +336,16 @@ OverlayStoreOptions journaled_options() {
 
 TEST(OverlayCrash, LevelDbJournaledBulkPutIsAllOrNothingAtEveryPowerCut) {
   bulk_put_crash_sweep("leveldb", journaled_options());
+}
+
+// put_blocks: the same blocks in one call with 2 in flight. A cut anywhere keeps a prefix of
+// the call's blocks, each whole; every block of the prefix the call reported stored reads back.
+TEST(OverlayCrash, LevelDbJournaledPutBlocksKeepsAStoredPrefixAtEveryPowerCut) {
+  bulk_put_crash_sweep("leveldb", journaled_options(), Uploader::kPutBlocks);
+}
+
+TEST(OverlayCrash, SqlitePutBlocksKeepsAStoredPrefixAtEveryPowerCut) {
+  bulk_put_crash_sweep("sqlite", {}, Uploader::kPutBlocks);
 }
 
 TEST(OverlayCrash, LevelDbJournaledEveryStepOfPutFinalizeDropSurvivesAPowerCut) {
