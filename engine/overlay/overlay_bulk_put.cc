@@ -73,14 +73,16 @@ Task<void> OverlayStore::bulk_put_worker(std::shared_ptr<BulkPut> bulk) {
     const size_t k = bulk->next++;
     const uint32_t index = bulk->first_index + static_cast<uint32_t>(k);
     std::string bytes = std::move(bulk->blocks[k]);
-    std::string hash = layout::block_hash(bytes);  // before the lock: CPU work needs no mutex
+    // Before the lock: CPU work needs no mutex.
+    std::string hash = layout::block_hash(bytes);
+    BlockBytes block = prepare_block(std::move(bytes));
     {
       AsyncMutexGuard guard = co_await mutex_.lock_guard();
       if (!bulk->status.ok()) break;  // an earlier block failed: this one does not start
       assert(bulk->stored == k);      // FIFO mutex: blocks are written in index order
       Status status = co_await load_locked();
       if (status.ok()) {
-        status = co_await put_block_locked(bulk->tree, index, std::move(hash), std::move(bytes),
+        status = co_await put_block_locked(bulk->tree, index, std::move(hash), std::move(block),
                                            bulk->from_reservation);
       }
       if (status.ok()) {

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 
@@ -193,21 +194,32 @@ Result<MetaRecord> decode_meta(std::string_view bytes) {
   return meta;
 }
 
-namespace {
-constexpr size_t kJournalHeaderBytes = 8 + 4 + kHashBytes + 8 + kCrcBytes;
-}  // namespace
-
 std::string encode_journal(const JournalHeader& header, std::string_view bytes) {
+  std::string record = journal_record_for(bytes);
+  seal_journal_header(header, &record);
+  return record;
+}
+
+std::string journal_record_for(std::string_view bytes) {
+  std::string record;
+  record.reserve(kJournalHeaderBytes + bytes.size());
+  record.resize(kJournalHeaderBytes);
+  record.append(bytes);
+  return record;
+}
+
+void seal_journal_header(const JournalHeader& header, std::string* record) {
   assert(header.hash.size() == kHashBytes);
-  std::string out;
-  out.reserve(kJournalHeaderBytes + bytes.size());
-  put_fixed64(&out, header.id);
-  put_fixed32(&out, header.index);
-  out.append(header.hash);
-  put_fixed64(&out, header.from_reserved);
-  seal(&out);
-  out.append(bytes);
-  return out;
+  assert(record->size() >= kJournalHeaderBytes);
+  std::string sealed;
+  sealed.reserve(kJournalHeaderBytes);
+  put_fixed64(&sealed, header.id);
+  put_fixed32(&sealed, header.index);
+  sealed.append(header.hash);
+  put_fixed64(&sealed, header.from_reserved);
+  seal(&sealed);
+  assert(sealed.size() == kJournalHeaderBytes);
+  std::copy(sealed.begin(), sealed.end(), record->begin());
 }
 
 Result<std::pair<JournalHeader, std::string_view>> decode_journal(std::string_view record,

@@ -144,6 +144,13 @@ std::string encode_meta(const MetaRecord& meta);
 Result<MetaRecord> decode_meta(std::string_view bytes);
 // A journal record: the sealed header, then the block's bytes.
 std::string encode_journal(const JournalHeader& header, std::string_view bytes);
+// The same record in two steps, so the block's bytes can be copied before the header is known
+// (a put copies them before it takes the store's lock): journal_record_for(bytes) is
+// kJournalHeaderBytes of room followed by bytes; seal_journal_header fills the room in.
+inline constexpr size_t kJournalHeaderBytes = 8 + 4 + kHashBytes + 8 + 4;
+std::string journal_record_for(std::string_view bytes);
+// REQUIRES: record->size() >= kJournalHeaderBytes.
+void seal_journal_header(const JournalHeader& header, std::string* record);
 // Splits a journal record into its header and the block's bytes (a view into record);
 // Corruption naming key if the header is bad. The bytes are not checked here (their hash is).
 Result<std::pair<JournalHeader, std::string_view>> decode_journal(std::string_view record,

@@ -117,7 +117,7 @@ Task<Status> OverlayStore::replay_journal_locked() {
   TIERKV_CO_ASSIGN_OR_RETURN(std::vector<KeyValue> rows, co_await blocking(*executor_, [&] {
                                return backend_->scan(range, 0);
                              }));
-  for (const KeyValue& row : rows) {
+  for (KeyValue& row : rows) {
     uint64_t sequence = 0;
     if (!layout::parse_journal_key(row.key, &sequence) || sequence != meta_.next_block_sequence) {
       co_return Status::corruption("overlay journal record " + layout::hex(row.key) +
@@ -155,7 +155,9 @@ Task<Status> OverlayStore::replay_journal_locked() {
     PutPlan plan;
     plan.index = header.index;
     plan.meta = meta_;
-    Status planned = plan_new_block(header.id, header.hash, std::string(bytes),
+    // The record itself goes into the plan (no copy of the block); only the metadata is kept.
+    BlockBytes record{std::move(row.value), layout::kJournalHeaderBytes};
+    Status planned = plan_new_block(header.id, header.hash, std::move(record),
                                     header.from_reserved > 0, where, &plan);
     if (!planned.ok()) co_return Status::corruption(where + " cannot be redone: " + planned.message());
     plan_leaf(header.id, header.index, header.hash, &plan);
@@ -292,15 +294,24 @@ Status OverlayStore::check_put_arguments(const std::string& tree, uint32_t index
 Task<Status> OverlayStore::put_block(std::string tree, uint32_t index, std::string bytes,
                                      bool from_reservation) {
   TIERKV_CO_RETURN_IF_ERROR(check_put_arguments(tree, index, bytes.size(), "put_block"));
-  std::string hash = layout::block_hash(bytes);  // before the lock: CPU work needs no mutex
+  // Before the lock: CPU work needs no mutex.
+  std::string hash = layout::block_hash(bytes);
+  BlockBytes block = prepare_block(std::move(bytes));
   AsyncMutexGuard guard = co_await mutex_.lock_guard();
   TIERKV_CO_RETURN_IF_ERROR(co_await load_locked());
-  co_return co_await put_block_locked(std::move(tree), index, std::move(hash), std::move(bytes),
+  co_return co_await put_block_locked(std::move(tree), index, std::move(hash), std::move(block),
                                       from_reservation);
 }
 
+OverlayStore::BlockBytes OverlayStore::prepare_block(std::string bytes) const {
+  // The format is read outside the lock: it never changes once the store exists, and
+  // plan_new_block takes either form.
+  if (!journaled()) return BlockBytes{std::move(bytes), 0};
+  return BlockBytes{layout::journal_record_for(bytes), layout::kJournalHeaderBytes};
+}
+
 Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, std::string hash,
-                                            std::string bytes, bool from_reservation) {
+                                            BlockBytes bytes, bool from_reservation) {
   const std::string where = tree + "/" + std::to_string(index);
   auto it = overlays_.find(tree);
   if (it == overlays_.end()) co_return Status::not_found("put_block: no overlay " + tree);
@@ -372,7 +383,7 @@ void OverlayStore::apply_put(uint64_t id, uint32_t index, const std::string& has
   layout::set_bit(&bitmaps_[id], index);
 }
 
-Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
+Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, BlockBytes bytes,
                                                  bool from_reservation, std::string where,
                                                  PutPlan* plan) {
   std::optional<layout::BlockRecord> block;  // new content (the common case) needs no lookup
@@ -395,29 +406,33 @@ Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, 
   co_return plan_new_block(id, std::move(hash), std::move(bytes), from_reservation, where, plan);
 }
 
-Status OverlayStore::plan_new_block(uint64_t id, std::string hash, std::string bytes,
+Status OverlayStore::plan_new_block(uint64_t id, std::string hash, BlockBytes bytes,
                                     bool from_reservation, const std::string& where,
                                     PutPlan* plan) const {
   layout::MetaRecord& meta = plan->meta;
-  const uint64_t from_reserved = from_reservation ? std::min(meta.reserved_bytes, bytes.size()) : 0;
+  const uint64_t size = bytes.view().size();
+  const uint64_t from_reserved = from_reservation ? std::min(meta.reserved_bytes, size) : 0;
   const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
   const uint64_t headroom = options_.quota_max_bytes - std::min(options_.quota_max_bytes, committed);
-  if (bytes.size() - from_reserved > headroom) {
-    return Status::no_space("put_block " + where + ": " + std::to_string(bytes.size()) +
+  if (size - from_reserved > headroom) {
+    return Status::no_space("put_block " + where + ": " + std::to_string(size) +
                             " bytes exceed the quota headroom of " + std::to_string(headroom) +
                             (from_reservation ? " plus the reservation" : ""));
   }
   meta.reserved_bytes -= from_reserved;
-  meta.used_bytes += bytes.size();
+  meta.used_bytes += size;
   meta.block_count += 1;
-  const layout::BlockRecord block{1, bytes.size(), meta.next_block_sequence++};
+  const layout::BlockRecord block{1, size, meta.next_block_sequence++};
   plan->new_block = true;
   // Bytes, reference and leaf all append in a bulk put: only the block record is keyed by hash.
   if (journaled()) {
-    plan->batch.put(layout::journal_key(block.sequence),
-                    layout::encode_journal({id, plan->index, hash, from_reserved}, bytes));
+    if (bytes.offset == 0) bytes.data = layout::journal_record_for(bytes.data);
+    const layout::JournalHeader header{id, plan->index, hash, from_reserved};
+    layout::seal_journal_header(header, &bytes.data);
+    plan->batch.put(layout::journal_key(block.sequence), std::move(bytes.data));
   } else {
-    plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes));
+    if (bytes.offset > 0) bytes.data.erase(0, bytes.offset);
+    plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes.data));
   }
   plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
   plan->batch.put(layout::reference_key(id, block.sequence), layout::encode_reference(1));

@@ -205,6 +205,15 @@ class OverlayStore {
   bool journaled() const { return meta_.format == overlay_layout::kFormatJournaled; }
   Task<Status> load_locked();
   Task<Result<std::optional<overlay_layout::BlockRecord>>> block_record_locked(std::string hash);
+  // A block's bytes as a put carries them. On a journaled store prepare_block copies them
+  // once, before the store's lock (off the path between two synced writes), behind room for
+  // the journal header; plan_new_block fills the header in and moves the string into the batch.
+  struct BlockBytes {
+    std::string data;
+    size_t offset = 0;  // where the block's bytes start in data: 0 or kJournalHeaderBytes
+    std::string_view view() const { return std::string_view(data).substr(offset); }
+  };
+  BlockBytes prepare_block(std::string bytes) const;
   // What one put adds to a batch, decided before anything is written.
   struct PutPlan {
     uint32_t index = 0;
@@ -217,16 +226,16 @@ class OverlayStore {
   Status check_put_arguments(const std::string& tree, uint32_t index, size_t size_bytes,
                              std::string_view call) const;
   Task<Status> put_block_locked(std::string tree, uint32_t index, std::string hash,
-                                std::string bytes, bool from_reservation);
+                                BlockBytes bytes, bool from_reservation);
   // put_blocks internals (overlay_bulk_put.cc).
   struct BulkPut;
   // Takes the call's next block until none is left or one failed; see put_blocks.
   Task<void> bulk_put_worker(std::shared_ptr<BulkPut> bulk);
   // Adds the reference of overlay id to block hash (and the block itself if new) to *plan.
-  Task<Status> plan_reference_locked(uint64_t id, std::string hash, std::string bytes,
+  Task<Status> plan_reference_locked(uint64_t id, std::string hash, BlockBytes bytes,
                                      bool from_reservation, std::string where, PutPlan* plan);
   // New content: the block (bytes, record, quota) and overlay id's first reference to *plan.
-  Status plan_new_block(uint64_t id, std::string hash, std::string bytes, bool from_reservation,
+  Status plan_new_block(uint64_t id, std::string hash, BlockBytes bytes, bool from_reservation,
                         const std::string& where, PutPlan* plan) const;
   // Adds the leaf naming hash at index of overlay id and its bitmap chunk (bit set) to *plan.
   void plan_leaf(uint64_t id, uint32_t index, const std::string& hash, PutPlan* plan) const;
