@@ -178,6 +178,35 @@ bool Checkers::routing(const StoreKey& key, bool is_ephemeral, bool in_primary, 
   return false;
 }
 
+bool Checkers::hybrid_side(const StoreKey& key, std::string_view routed_side,
+                           std::string_view found_side) {
+  if (count(kCheckRouting, routed_side == found_side)) return true;
+  fail(kCheckRouting,
+       "namespace pair " + ns_name(key.primary_namespace, key.secondary_namespace) +
+           (key.key.empty() ? std::string() : " (key " + key.key + ")") +
+           " found on the hybrid primary's " + std::string(found_side) +
+           " side; its primary namespace routes to the " + std::string(routed_side) + " side",
+       key.key.empty() ? std::string() : model_.history(key));
+  return false;
+}
+
+bool Checkers::hybrid_namespaces(const std::vector<NamespacePair>& listed,
+                                 const std::vector<NamespacePair>& on_sides) {
+  if (count(kCheckRouting, listed == on_sides)) return true;
+  const auto names = [](const std::vector<NamespacePair>& pairs) {
+    std::string out;
+    for (const NamespacePair& pair : pairs) {
+      out += (out.empty() ? "" : ", ") + ns_name(pair.primary_namespace, pair.secondary_namespace);
+    }
+    return "[" + out + "]";
+  };
+  fail(kCheckRouting,
+       "the hybrid primary's list_namespaces returned " + names(listed) +
+           "; its lsm and btree sides together hold " + names(on_sides),
+       std::string());
+  return false;
+}
+
 bool Checkers::pagination(const std::string& primary_namespace,
                           const std::string& secondary_namespace,
                           const std::vector<std::vector<std::string>>& pages, bool complete,

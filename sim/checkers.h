@@ -5,7 +5,8 @@
 //   reads               a read returns a value the model allows at that moment
 //   wal_prefix      (2) recovery cut the log at the first bad record and said why
 //   backup_primary  (3) backup never older than an acknowledged value; equal when quiescent
-//   routing         (4) ephemeral keys never in primary/backup, durable never only ephemeral
+//   routing         (4) ephemeral keys never in primary/backup, durable never only ephemeral;
+//                       with a hybrid primary, a namespace pair's records only on its side
 //   pagination      (5) pages concatenated == list(), every key once, finite
 //   overlays        (6) the OverlayStore's own consistency scan finds nothing (refcount ==
 //                       leaves naming the block, no orphan or missing block, quota == bytes of
@@ -88,6 +89,13 @@ class Checkers {
   // (4) Where a key was found.
   bool routing(const StoreKey& key, bool is_ephemeral, bool in_primary, bool in_backup,
                bool in_ephemeral);
+  // (4) A hybrid primary (HybridKvStore): key (or, with an empty key part, its namespace pair)
+  // was found on found_side, and its primary namespace routes to routed_side; ok when equal.
+  bool hybrid_side(const StoreKey& key, std::string_view routed_side, std::string_view found_side);
+  // (4) A hybrid primary's list_namespaces() against the pairs its two sides list (merged,
+  // ascending, each once): ok when equal.
+  bool hybrid_namespaces(const std::vector<NamespacePair>& listed,
+                         const std::vector<NamespacePair>& on_sides);
   // (5) A page walk of one namespace pair. complete: the walk reached a page without a token
   // (false = it hit the page bound: not finite). list: list() of the same namespace taken when
   // nothing changed in between (nullopt during concurrent mutation: only the walk's own rules

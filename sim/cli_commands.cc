@@ -18,10 +18,11 @@ int bad_input(std::ostream& err, const Status& status) {
 // The scenario `run` executes: the file's, or one generated from the seed and flags.
 Result<Scenario> scenario_for_run(const RunCommand& c, const SimDriver& driver) {
   if (!c.scenario_file.empty()) {
-    if (c.ops || c.faults || c.over_budget || c.hybrid) {
+    if (c.ops || c.faults || c.over_budget || c.hybrid || c.hybrid_primary ||
+        !c.hybrid_btree.empty()) {
       return Status::invalid_argument(
-          "--scenario: --ops, --faults, --over-budget and --hybrid shape a generated scenario; "
-          "they cannot change a scenario file");
+          "--scenario: --ops, --faults, --over-budget, --hybrid, --hybrid-primary and "
+          "--hybrid-btree shape a generated scenario; they cannot change a scenario file");
     }
     TIERKV_ASSIGN_OR_RETURN(Scenario scenario, load_scenario_file(c.scenario_file));
     if (c.seed) scenario.seed = *c.seed;
@@ -38,6 +39,8 @@ Result<Scenario> scenario_for_run(const RunCommand& c, const SimDriver& driver) 
   if (c.faults) flags.faults = *c.faults;
   flags.over_budget = c.over_budget;
   flags.hybrid = c.hybrid;
+  flags.hybrid_primary = c.hybrid_primary;
+  flags.hybrid_btree = c.hybrid_btree;
   TIERKV_ASSIGN_OR_RETURN(GenerateOptions options, make_generate_options(flags));
   return driver.generate(*c.seed, options);
 }

@@ -30,6 +30,8 @@ struct RunCommand {
   std::optional<std::string> faults;
   bool over_budget = false;
   bool hybrid = false;
+  bool hybrid_primary = false;
+  std::string hybrid_btree;
   bool check_determinism = false;
   std::string out_dir = "scenarios/failures";
 };

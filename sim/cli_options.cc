@@ -105,6 +105,21 @@ Result<GenerateOptions> make_generate_options(const GenerateFlags& flags) {
   options.ops = flags.ops;
   options.over_budget = flags.over_budget;
   options.hybrid = flags.hybrid;
+  if (!flags.hybrid_btree.empty() && flags.hybrid_btree != "sqlite" &&
+      flags.hybrid_btree != "lmdb") {
+    return Status::invalid_argument("--hybrid-btree: unknown B-tree backend '" +
+                                    flags.hybrid_btree + "' (expected sqlite or lmdb)");
+  }
+  if ((flags.hybrid || flags.hybrid_primary || !flags.hybrid_btree.empty()) &&
+      flags.backend == "lmdb") {
+    return Status::invalid_argument(
+        std::string(flags.hybrid_primary ? "--hybrid-primary"
+                    : flags.hybrid       ? "--hybrid"
+                                         : "--hybrid-btree") +
+        ": hybrid worlds do not run with --backend lmdb");
+  }
+  options.hybrid_primary = flags.hybrid_primary;
+  options.hybrid_btree = flags.hybrid_btree;
   options.no_faults = flags.faults == "none";
   Result<std::vector<FaultKind>> kinds = faults::parse_fault_list(flags.faults);
   if (!kinds.ok()) return kinds.status().with_context("--faults");
@@ -122,6 +137,8 @@ std::string generate_flags_to_args(const GenerateFlags& flags) {
   if (!flags.faults.empty()) add("--faults " + flags.faults);
   if (flags.over_budget) add("--over-budget");
   if (flags.hybrid) add("--hybrid");
+  if (flags.hybrid_primary) add("--hybrid-primary");
+  if (!flags.hybrid_btree.empty()) add("--hybrid-btree " + flags.hybrid_btree);
   return args;
 }
 

@@ -48,6 +48,8 @@ struct GenerateFlags {
   std::string faults;  // "" = swarm; "none"; or a comma-separated list of kinds
   bool over_budget = false;
   bool hybrid = false;  // every seed's world gets the HybridStore (GenerateOptions::hybrid)
+  bool hybrid_primary = false;  // ... and a HybridKvStore primary (GenerateOptions)
+  std::string hybrid_btree;     // "" (the seed picks), "sqlite" or "lmdb"
 };
 Result<GenerateOptions> make_generate_options(const GenerateFlags& flags);
 

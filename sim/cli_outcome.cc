@@ -197,7 +197,9 @@ std::string describe_scenario(const Scenario& s) {
   std::ostringstream out;
   out << "options: seed=" << s.seed << " backend=" << w.backend << (w.hybrid ? "+hybrid" : "")
       << (w.hybrid && w.hybrid_btree != "sqlite" ? "(" + w.hybrid_btree + ")" : "")
-      << " primary=" << (w.versioned_primary ? "versioned" : "plain")
+      << " primary="
+      << (w.hybrid_primary ? "hybrid(leveldb+" + w.hybrid_btree + ")"
+                           : (w.versioned_primary ? "versioned" : "plain"))
       << " backup=" << (w.backup_tier ? (w.async_backup ? "async" : "sync") : "off")
       << " ephemeral=" << (w.ephemeral_tier ? "on" : "off")
       << " overlays=" << (w.overlay_store ? "on" : "off")

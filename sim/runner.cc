@@ -45,7 +45,7 @@ Scenario generate_scenario(uint64_t seed, const GenerateOptions& options) {
   scenario.faults = faults::draw_faults(fault_prng, swarm);
   // Its own fork, drawn last: a seed that does not turn hybrid keeps its scenario unchanged.
   Prng hybrid_prng = root.fork();
-  add_hybrid_ops(hybrid_prng, options.hybrid, &scenario);
+  add_hybrid_ops(hybrid_prng, options, &scenario);
   return scenario;
 }
 

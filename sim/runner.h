@@ -50,6 +50,11 @@ struct GenerateOptions {
   // Every seed's world gets the HybridStore and hybrid ops (otherwise 1 seed in 3 of the
   // backends other than lmdb; workload.h add_hybrid_ops).
   bool hybrid = false;
+  // Every seed's world is hybrid and its TierStore primary a HybridKvStore (world.h; otherwise
+  // 1 hybrid world in 2).
+  bool hybrid_primary = false;
+  // The hybrid worlds' B-tree side: "sqlite" or "lmdb"; "" = the seed picks (1 in 2).
+  std::string hybrid_btree;
 };
 
 // Derives a complete scenario (world config, workload, fault schedule) from seed.

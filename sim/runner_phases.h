@@ -100,6 +100,9 @@ class Run {
   // (5) + (1) The HybridStore's merged scan: pages == one scan == both sides, ascending, and
   // every key's value legal for the model (no phantom).
   void check_hybrid_scans();
+  // (4) A hybrid primary (World::hybrid_primary): every namespace pair a side lists routes to
+  // that side, and no model key is found on the side its primary namespace does not route to.
+  Task<void> check_hybrid_primary_sides();
   bool key_is_durable(const StoreKey& key) const;
   // A raw key's value (workload.h is_raw_key) read straight from its engine component.
   Result<std::optional<std::string>> read_raw(const StoreKey& key);

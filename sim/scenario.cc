@@ -111,14 +111,15 @@ Status read_string_list(const Json& j, const std::string& path, std::string_view
 }
 
 Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
-  // The last two are optional: files written before hybrid_btree have a SQLite B-tree side,
-  // files written before overlay_journal_puts an overlay store without journaled puts.
-  static constexpr std::array<std::string_view, 15> kFields = {
+  // The last three are optional: files written before hybrid_btree have a SQLite B-tree side,
+  // files written before overlay_journal_puts an overlay store without journaled puts, files
+  // written before hybrid_primary the backend's store as TierStore's primary.
+  static constexpr std::array<std::string_view, 16> kFields = {
       "backend", "versioned_primary", "hybrid", "ephemeral_tier", "backup_tier", "async_backup",
       "async_backup_queue_capacity", "overlay_store", "snapshot_interval_versions",
       "keep_snapshots", "wal_segment_size_bytes", "sector_size_bytes", "latency_us_max",
-      "hybrid_btree", "overlay_journal_puts"};
-  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 2));
+      "hybrid_btree", "overlay_journal_puts", "hybrid_primary"};
+  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 3));
   TIERKV_RETURN_IF_ERROR(read_string(j, path, "backend", &world->backend));
   bool known_backend = false;
   for (std::string_view backend : kBackends) known_backend = known_backend || backend == world->backend;
@@ -135,6 +136,9 @@ Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
                                                          world->hybrid_btree +
                                                          "' (expected sqlite or lmdb)");
     }
+  }
+  if (j.contains("hybrid_primary")) {
+    TIERKV_RETURN_IF_ERROR(read_bool(j, path, "hybrid_primary", &world->hybrid_primary));
   }
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "ephemeral_tier", &world->ephemeral_tier));
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "backup_tier", &world->backup_tier));
@@ -249,6 +253,7 @@ OrderedJson world_to_json(const WorldConfig& w) {
                      {"versioned_primary", w.versioned_primary},
                      {"hybrid", w.hybrid},
                      {"hybrid_btree", w.hybrid_btree},
+                     {"hybrid_primary", w.hybrid_primary},
                      {"ephemeral_tier", w.ephemeral_tier},
                      {"backup_tier", w.backup_tier},
                      {"async_backup", w.async_backup},

@@ -22,6 +22,9 @@ struct WorldConfig {
   // SimEnv, as an lmdb tier). Optional in scenario files: absent means "sqlite", the B-tree
   // side of every file written before the field existed.
   std::string hybrid_btree = "sqlite";
+  // TierStore's primary is a HybridKvStore (world.h) over a LevelDB side and a B-tree side
+  // (hybrid_btree) instead of the backend's store. Optional in scenario files: absent = false.
+  bool hybrid_primary = false;
   bool ephemeral_tier = true;
   bool backup_tier = true;
   bool async_backup = false;

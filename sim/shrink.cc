@@ -272,6 +272,7 @@ class Shrinker {
     try_off([](Scenario& s) { return std::exchange(s.world.ephemeral_tier, false); });
     try_off([](Scenario& s) { return std::exchange(s.world.overlay_store, false); });
     try_off([](Scenario& s) { return std::exchange(s.world.hybrid, false); });
+    try_off([](Scenario& s) { return std::exchange(s.world.hybrid_primary, false); });
     try_off([](Scenario& s) { return std::exchange(s.hot_keys, false); });
     // A snapshot after every commit, as restart faults strike at every restart: a failure that
     // needed an automatic snapshot at the right moment finds one wherever the run goes.

@@ -16,6 +16,13 @@ namespace {
 
 using namespace tierkv::sim;
 
+void add_hybrid_primary_flags(CLI::App* app, bool* hybrid_primary, std::string* hybrid_btree) {
+  app->add_flag("--hybrid-primary", *hybrid_primary,
+                "give every seed a hybrid world whose TierStore primary is a HybridKvStore (LevelDB + the B-tree side, routed by primary namespace); without it 1 hybrid world in 2 gets one");
+  app->add_option("--hybrid-btree", *hybrid_btree,
+                  "sqlite | lmdb: the B-tree side of every hybrid world (HybridStore and hybrid primary); default: the seed picks");
+}
+
 void add_generate_flags(CLI::App* app, GenerateFlags* flags) {
   app->add_option("--backend", flags->backend, "memory | leveldb | sqlite | lmdb");
   app->add_option("--ops", flags->ops, "operations per seed");
@@ -27,6 +34,7 @@ void add_generate_flags(CLI::App* app, GenerateFlags* flags) {
                 "also inject corruption beyond the fault budget (bit rot): must be detected");
   app->add_flag("--hybrid", flags->hybrid,
                 "give every seed a HybridStore world (LevelDB LSM side on the simulated disk + a B-tree side the seed picks: SQLite on the simulated disk or LMDB in a real scratch directory; driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
+  add_hybrid_primary_flags(app, &flags->hybrid_primary, &flags->hybrid_btree);
 }
 
 }  // namespace
@@ -55,6 +63,7 @@ int main(int argc, char** argv) {
   run_app->add_option("--faults", run.faults, "fault kinds (see sweep --help); default swarm");
   run_app->add_flag("--over-budget", run.over_budget, "also inject corruption (bit rot)");
   run_app->add_flag("--hybrid", run.hybrid, "give every seed a HybridStore world (LevelDB LSM side on the simulated disk + a B-tree side the seed picks: SQLite on the simulated disk or LMDB in a real scratch directory; driven with raw puts/removes/batches/scans spanning both sides); without it 1 seed in 3 (not with lmdb) gets one");
+  add_hybrid_primary_flags(run_app, &run.hybrid_primary, &run.hybrid_btree);
   run_app->add_flag("--check-determinism", run.check_determinism, "run twice, compare traces");
   run_app->add_option("--out", run.out_dir, "where a failing scenario is written");
 

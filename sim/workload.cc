@@ -214,7 +214,8 @@ Op generate_hybrid_op(Prng& prng, uint32_t client, bool hot) {
 
 }  // namespace
 
-void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario) {
+void add_hybrid_ops(Prng& prng, const GenerateOptions& options, Scenario* scenario) {
+  const bool force_hybrid = options.hybrid || options.hybrid_primary;
   const bool hybrid = scenario->world.backend != "lmdb" && (force_hybrid || prng.chance(1, 3));
   if (!hybrid) return;
   scenario->world.hybrid = true;
@@ -224,6 +225,10 @@ void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario) {
   }
   // The B-tree side, drawn after every other draw: the ops above stay what they were.
   scenario->world.hybrid_btree = prng.chance(1, 2) ? "lmdb" : "sqlite";
+  if (!options.hybrid_btree.empty()) scenario->world.hybrid_btree = options.hybrid_btree;
+  // Drawn last: a hybrid world keeps every earlier draw whichever primary it gets.
+  const bool hybrid_primary = prng.chance(1, 2);
+  scenario->world.hybrid_primary = options.hybrid_primary || hybrid_primary;
 }
 
 const std::vector<std::pair<std::string, std::string>>& workload_namespaces() {

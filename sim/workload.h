@@ -75,9 +75,10 @@ void generate_workload(Prng& prng, const GenerateOptions& options, Scenario* sce
 
 // For some seeds (1 in 3, not with lmdb), turns the world hybrid and replaces about a third
 // of the client ops (never a rollback barrier) with ops on the HybridStore, then picks its
-// B-tree side (SQLite or LMDB, 1 in 2). Draws only from prng, so every other seed's scenario
-// stays what it was. force_hybrid: every seed.
-void add_hybrid_ops(Prng& prng, bool force_hybrid, Scenario* scenario);
+// B-tree side (SQLite or LMDB, 1 in 2), then whether TierStore's primary is a HybridKvStore
+// (1 in 2). Draws only from prng, so every other seed's scenario stays what it was.
+// options.hybrid / options.hybrid_primary: every seed; options.hybrid_btree: that B-tree side.
+void add_hybrid_ops(Prng& prng, const GenerateOptions& options, Scenario* scenario);
 
 // Deterministic value bytes for part `part` of op op_index; at least the tag's length.
 std::string op_value(uint64_t op_index, uint32_t part, uint32_t bytes);

@@ -24,8 +24,13 @@ World::~World() {
   ephemeral_kv_.reset();
   backup_faulty_.reset();
   backup_.kv.reset();
+  hybrid_primary_.reset();
+  primary_lsm_.kv.reset();
+  primary_btree_.kv.reset();
   primary_.kv.reset();
   backup_.backend.reset();
+  primary_lsm_.backend.reset();
+  primary_btree_.backend.reset();
   primary_.backend.reset();
 }
 
@@ -116,9 +121,16 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
       (config.versioned_primary || memory_under_wal) && config.backend != "lmdb";
   std::unique_ptr<World> world(new World(config, env, executor));
   world->wrap_primary_ = std::move(wrap_primary);
-  TIERKV_ASSIGN_OR_RETURN(world->primary_,
-                          open_durable(config, env, executor, kPrimaryDir, primary_versioned,
-                                       seed, real_root));
+  if (config.hybrid_primary) {
+    TIERKV_ASSIGN_OR_RETURN(auto sides,
+                            open_hybrid_primary(config, env, executor, seed, real_root));
+    world->primary_lsm_ = std::move(sides.first);
+    world->primary_btree_ = std::move(sides.second);
+  } else {
+    TIERKV_ASSIGN_OR_RETURN(world->primary_,
+                            open_durable(config, env, executor, kPrimaryDir, primary_versioned,
+                                         seed, real_root));
+  }
   if (config.backup_tier) {
     assert(backup_faults != nullptr && "a backup tier needs the runner's fault windows");
     TIERKV_ASSIGN_OR_RETURN(
@@ -181,8 +193,46 @@ Result<std::unique_ptr<HybridStore>> World::open_hybrid(const WorldConfig& confi
                                        std::move(routes));
 }
 
+Result<std::pair<DurableTier, DurableTier>> World::open_hybrid_primary(
+    const WorldConfig& config, SimEnv& env, SimExecutor& executor, uint64_t seed,
+    const std::string& real_root) {
+  const std::string lsm_dir = join_path(kPrimaryDir, kHybridLsmDir);
+  const std::string btree_dir = join_path(kPrimaryDir, kHybridBtreeDir);
+  TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kPrimaryDir));
+  BackendOptions options;
+  options.env = &env;
+  options.clock = &executor.clock();
+  options.dir = lsm_dir;
+  options.sync = true;
+  options.seed = seed;
+  std::pair<DurableTier, DurableTier> sides;
+  Result<std::unique_ptr<Backend>> lsm = open_backend("leveldb", options);
+  if (!lsm.ok()) return lsm.status().with_context("hybrid primary lsm side");
+  sides.first.backend = std::move(*lsm);
+  if (config.hybrid_btree == "lmdb") {
+    // Unsynced, as the HybridStore's LMDB side (open_hybrid).
+    Result<DurableTier> btree = open_lmdb(env, btree_dir, real_root, /*sync=*/false);
+    if (!btree.ok()) return btree.status().with_context("hybrid primary btree side");
+    sides.second = std::move(*btree);
+    return sides;
+  }
+  options.dir = btree_dir;
+  Result<std::unique_ptr<Backend>> btree = open_backend(config.hybrid_btree, options);
+  if (!btree.ok()) return btree.status().with_context("hybrid primary btree side");
+  sides.second.backend = std::move(*btree);
+  return sides;
+}
+
+HybridKvConfig hybrid_primary_routes() {
+  HybridKvConfig config;
+  config.routes.emplace("app", HybridSide::kLsm);
+  config.default_side = HybridSide::kBtree;
+  return config;
+}
+
 bool world_needs_real_dir(const WorldConfig& config) {
-  return config.backend == "lmdb" || (config.hybrid && config.hybrid_btree == "lmdb");
+  return config.backend == "lmdb" ||
+         ((config.hybrid || config.hybrid_primary) && config.hybrid_btree == "lmdb");
 }
 
 HybridConfig hybrid_config(std::string_view btree_backend) {
@@ -200,11 +250,19 @@ void World::build_stores() {
   wrapped_primary_.reset();
   ephemeral_kv_.reset();
   backup_faulty_.reset();
-  primary_.kv = std::make_unique<BackendKvStore>(*primary_.backend, executor_);
+  hybrid_primary_.reset();
   TierStoreTiers tiers;
-  tiers.primary = primary_.kv.get();
+  if (primary_lsm_.backend) {
+    primary_lsm_.kv = std::make_unique<BackendKvStore>(*primary_lsm_.backend, executor_);
+    primary_btree_.kv = std::make_unique<BackendKvStore>(*primary_btree_.backend, executor_);
+    hybrid_primary_ = std::make_unique<HybridKvStore>(*primary_lsm_.kv, *primary_btree_.kv,
+                                                      hybrid_primary_routes());
+  } else {
+    primary_.kv = std::make_unique<BackendKvStore>(*primary_.backend, executor_);
+  }
+  tiers.primary = &primary();
   if (wrap_primary_) {
-    wrapped_primary_ = wrap_primary_(*primary_.kv);
+    wrapped_primary_ = wrap_primary_(primary());
     tiers.primary = wrapped_primary_.get();
   }
   if (backup_.backend) {
@@ -234,8 +292,8 @@ bool World::locks_quiescent() const {
   };
   const bool top_idle =
       top_ == nullptr || (top_->lock_table_size() == 0 && top_->pending_call_keys() == 0);
-  return top_idle && idle(primary_.kv.get()) && idle(backup_.kv.get()) &&
-         idle(ephemeral_kv_.get());
+  return top_idle && idle(primary_.kv.get()) && idle(primary_lsm_.kv.get()) &&
+         idle(primary_btree_.kv.get()) && idle(backup_.kv.get()) && idle(ephemeral_kv_.get());
 }
 
 Status World::snapshot() {

@@ -3,7 +3,13 @@
 //
 // The stack:
 //   primary   = BackendKvStore over VersionedStore(<backend> working copies) at /primary, or
-//               over the plain backend when versioned_primary is false;
+//               over the plain backend when versioned_primary is false; with
+//               config.hybrid_primary (whatever the backend) a HybridKvStore over two
+//               BackendKvStores instead: LevelDB on SimEnv at /primary/lsm and, as
+//               config.hybrid_btree says, SQLite on SimEnv at /primary/btree or LMDB in the real
+//               scratch directory (gated like an LMDB tier), routed by primary namespace
+//               (hybrid_primary_routes()); no VersionedStore then (snapshot, rollback and
+//               pipelined commits are NotSupported);
 //   backup    = (optional) BackendKvStore over its own durable store at /backup, reached
 //               through a FaultyKvStore (outage / slow windows);
 //   ephemeral = (optional) BackendKvStore over a memory backend the runner owns: it outlives a
@@ -35,6 +41,7 @@
 #include "engine/backends/backend.h"
 #include "engine/backends/fault_injecting_backend.h"
 #include "engine/core/kv_store.h"
+#include "engine/hybrid/hybrid_kv_store.h"
 #include "engine/hybrid/hybrid_store.h"
 #include "engine/overlay/overlay_store.h"
 #include "engine/tier/backend_kv_store.h"
@@ -80,7 +87,11 @@ class World {
   // What clients call (the TierStore).
   KvStore& store();
   // The tiers themselves, bypassing the TierStore and the backup's fault decorator.
-  KvStore& primary() { return *primary_.kv; }
+  KvStore& primary() {
+    return hybrid_primary_ ? static_cast<KvStore&>(*hybrid_primary_) : *primary_.kv;
+  }
+  // The primary's HybridKvStore (config.hybrid_primary), or null.
+  HybridKvStore* hybrid_primary() { return hybrid_primary_.get(); }
   KvStore* backup() { return backup_.kv.get(); }
   KvStore* ephemeral() { return ephemeral_kv_.get(); }
   VersionedStore* versioned() { return primary_.versioned; }
@@ -124,6 +135,10 @@ class World {
   static Result<std::unique_ptr<HybridStore>> open_hybrid(const WorldConfig& config, SimEnv& env,
                                                           SimExecutor& executor, uint64_t seed,
                                                           const std::string& real_root);
+  // The hybrid primary's two sides under kPrimaryDir (config.hybrid_btree picks the B-tree).
+  static Result<std::pair<DurableTier, DurableTier>> open_hybrid_primary(
+      const WorldConfig& config, SimEnv& env, SimExecutor& executor, uint64_t seed,
+      const std::string& real_root);
   // (Re)creates every KvStore over the backends and the TierStore over them.
   void build_stores();
 
@@ -131,6 +146,10 @@ class World {
   SimEnv& env_;
   SimExecutor& executor_;
   DurableTier primary_;
+  // config.hybrid_primary: the primary's sides and the router over them (primary_ unused).
+  DurableTier primary_lsm_;
+  DurableTier primary_btree_;
+  std::unique_ptr<HybridKvStore> hybrid_primary_;
   PrimaryWrapper wrap_primary_;
   std::unique_ptr<KvStore> wrapped_primary_;  // wrap_primary_(*primary_.kv), if any
   DurableTier backup_;
@@ -147,6 +166,10 @@ class World {
 // The hybrid world's routing: tag "votes" -> LSM (LevelDB), "index" -> B-tree (btree_backend:
 // "sqlite" or "lmdb"), any other tag (e.g. "meta") -> the B-tree side by default.
 HybridConfig hybrid_config(std::string_view btree_backend = "sqlite");
+
+// The hybrid primary's routing: primary namespace "app" -> LSM (LevelDB), every other one
+// ("", "mon", ...) -> the B-tree side.
+HybridKvConfig hybrid_primary_routes();
 
 // Whether a run of config needs a real scratch directory (some part of it is LMDB).
 bool world_needs_real_dir(const WorldConfig& config);

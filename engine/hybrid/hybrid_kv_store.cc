@@ -11,16 +11,11 @@ Task<AtomicResult> atomic_refused(Status status) { co_return AtomicResult{std::m
 
 }  // namespace
 
-std::string_view hybrid_side_name(HybridSide side) {
-  return side == HybridSide::kLsm ? "lsm" : "btree";
-}
-
 HybridKvStore::HybridKvStore(KvStore& lsm, KvStore& btree, HybridKvConfig config)
     : lsm_(lsm), btree_(btree), config_(std::move(config)) {}
 
 HybridSide HybridKvStore::route(std::string_view primary_namespace) const {
-  const auto it = config_.routes.find(primary_namespace);
-  return it == config_.routes.end() ? config_.default_side : it->second;
+  return hybrid_route(config_.routes, config_.default_side, primary_namespace);
 }
 
 Task<Result<std::string>> HybridKvStore::read(StoreKey key) {

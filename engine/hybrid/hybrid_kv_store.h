@@ -23,7 +23,6 @@
 // Lifetime: both sides must outlive the store; the store must outlive its calls.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,12 +34,9 @@
 namespace tierkv {
 
 struct HybridKvConfig {
-  std::map<std::string, HybridSide, std::less<>> routes;  // primary namespace -> side
+  HybridRoutes routes;  // primary namespace -> side
   HybridSide default_side = HybridSide::kLsm;
 };
-
-// "lsm" / "btree" (as error texts and the simulator name the sides).
-std::string_view hybrid_side_name(HybridSide side);
 
 class HybridKvStore final : public KvStore {
  public:

@@ -10,8 +10,6 @@
 namespace tierkv {
 namespace {
 
-std::string_view side_name(HybridSide side) { return side == HybridSide::kLsm ? "lsm" : "btree"; }
-
 // Merges two ascending, key-disjoint lists into one ascending list of at most limit (0: all).
 std::vector<KeyValue> merge_sorted(std::vector<KeyValue> a, std::vector<KeyValue> b,
                                    size_t limit) {
@@ -27,6 +25,16 @@ std::vector<KeyValue> merge_sorted(std::vector<KeyValue> a, std::vector<KeyValue
 }
 
 }  // namespace
+
+HybridSide hybrid_route(const HybridRoutes& routes, HybridSide default_side,
+                        std::string_view name) {
+  const auto it = routes.find(name);
+  return it == routes.end() ? default_side : it->second;
+}
+
+std::string_view hybrid_side_name(HybridSide side) {
+  return side == HybridSide::kLsm ? "lsm" : "btree";
+}
 
 HybridStore::HybridStore(std::unique_ptr<Backend> lsm, std::unique_ptr<Backend> btree,
                          HybridConfig config)
@@ -54,8 +62,7 @@ std::string_view HybridStore::tag_of(std::string_view key, char separator) {
 }
 
 HybridSide HybridStore::route(std::string_view key) const {
-  auto it = config_.routes.find(tag_of(key, config_.separator));
-  return it == config_.routes.end() ? config_.default_side : it->second;
+  return hybrid_route(config_.routes, config_.default_side, tag_of(key, config_.separator));
 }
 
 Result<std::string> HybridStore::get(std::string_view key) { return backend_for(key).get(key); }
@@ -74,8 +81,8 @@ Status HybridStore::write(const WriteBatch& batch) {
     if (route(op.key) != side) {
       return Status::invalid_argument(
           "hybrid batch spans both backends ('" + printable_key(first) + "' -> " +
-          std::string(side_name(side)) + ", '" + printable_key(op.key) + "' -> " +
-          std::string(side_name(route(op.key))) + "): batches are atomic per backend only");
+          std::string(hybrid_side_name(side)) + ", '" + printable_key(op.key) + "' -> " +
+          std::string(hybrid_side_name(route(op.key))) + "): batches are atomic per backend only");
     }
   }
   return this->side(side).write(batch);

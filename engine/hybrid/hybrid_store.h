@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/backends/backend.h"
 
@@ -33,11 +34,19 @@ namespace tierkv {
 
 enum class HybridSide : uint8_t { kLsm, kBtree };
 
+// A routing table: name (a key's tag here, a primary namespace in HybridKvStore) -> side.
+using HybridRoutes = std::map<std::string, HybridSide, std::less<>>;
+// The side name routes to: its entry in routes, default_side if it has none.
+HybridSide hybrid_route(const HybridRoutes& routes, HybridSide default_side,
+                        std::string_view name);
+// "lsm" / "btree" (error texts and the simulator name the sides so).
+std::string_view hybrid_side_name(HybridSide side);
+
 struct HybridConfig {
   std::string lsm_backend = "leveldb";  // a backend_names() entry
   std::string btree_backend = "lmdb";   // a backend_names() entry ("lmdb" or "sqlite")
   char separator = '/';
-  std::map<std::string, HybridSide, std::less<>> routes;  // tag -> side
+  HybridRoutes routes;  // tag -> side
   HybridSide default_side = HybridSide::kLsm;
 };
 
