@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "engine/tier/backend_kv_store.h"
+#include "engine/tier/tier_join.h"
 #include "engine/tier/tier_shared.h"
 
 namespace tierkv::tier_detail {
@@ -146,12 +147,20 @@ Task<Status> copy_batch(std::shared_ptr<Shared> s, MirrorBatch batch) {
     if (copied.ok() && *copied) ++s->metrics.backup_batches;
     co_return copied.status();
   }
+  // Every key's read is in flight at once: they queue for primary together instead of one
+  // behind each write a client makes meanwhile.
+  std::vector<Task<Result<std::optional<std::string>>>> reads;
+  reads.reserve(batch.keys.size());
+  for (const auto& [lock, key] : batch.keys) reads.push_back(wanted_in_backup(s, key));
+  std::vector<Result<std::optional<std::string>>> wanted =
+      co_await run_all(s->executor, std::move(reads));
   std::vector<AtomicOp> ops;
   ops.reserve(batch.keys.size());
+  size_t at = 0;
   for (auto& [lock, key] : batch.keys) {
-    Result<std::optional<std::string>> wanted = co_await wanted_in_backup(s, key);
-    if (!wanted.ok()) co_return wanted.status();
-    ops.push_back(AtomicOp{std::move(key), std::move(*wanted), std::nullopt});
+    Result<std::optional<std::string>>& value = wanted[at++];
+    if (!value.ok()) co_return value.status();
+    ops.push_back(AtomicOp{std::move(key), std::move(*value), std::nullopt});
   }
   const std::string what = "backup copy of " + std::to_string(ops.size()) + " keys, first " +
                            ops.front().key.to_string();
@@ -179,7 +188,8 @@ Task<void> run_mirror(std::shared_ptr<Shared> s) {
     if (!s->queue.empty()) {
       const size_t max_keys =
           s->backup_batches_unsupported ? 1 : std::max<size_t>(1, s->options.async_batch_max_keys);
-      if (s->options.async_batch_delay_us != 0 && s->queue.size() < max_keys) {
+      if (s->options.async_batch_delay_us != 0 && s->queue.size() < max_keys &&
+          s->flush_waiters.empty()) {
         co_await s->executor.sleep_us(s->options.async_batch_delay_us);
         if (s->closed) break;
       }

@@ -98,9 +98,10 @@ struct TierStoreOptions {
   // Async mode: the most distinct keys the mirror copies to backup in one write_atomic call.
   size_t async_batch_max_keys = 64;  // REQUIRES >= 1
   // Async mode: how long the mirror waits on the Clock before copying when fewer than
-  // async_batch_max_keys keys are queued, so that a lone writer's keys share a backup write.
-  // Adds at most this much to the backup's lag. 0: copy at once.
-  uint64_t async_batch_delay_us = 0;
+  // async_batch_max_keys keys are queued (and nobody waits in flush_backup()), so that a lone
+  // writer's keys share a backup write. Adds at most this much to the backup's lag. 0: copy at
+  // once (keys still batch when they queue while the previous batch is being written).
+  uint64_t async_batch_delay_us = 1000;
   uint64_t retry_backoff_us_initial = 1000;
   uint64_t retry_backoff_us_max = 1000 * 1000;
   // Start the mirror with a full reconcile (both modes, when there is a backup).

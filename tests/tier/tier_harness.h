@@ -268,8 +268,8 @@ struct TierCase {
 };
 
 // A TierStore over three tiers (memory-backed unless backends says otherwise), each behind a
-// FlakyKvStore. The start-up reconcile is off unless the options ask for it, so call counts
-// start at 0. Every tier gets its own directory (/primary, /ephemeral, /backup) on one SimEnv
+// FlakyKvStore. The start-up reconcile and the mirror's batch delay are off unless the options
+// ask for them, so call counts start at 0. Every tier gets its own directory (/primary, /ephemeral, /backup) on one SimEnv
 // (lmdb: under one real temp dir).
 struct TierRig {
   explicit TierRig(uint64_t seed, TierShape shape, TierStoreOptions options = no_startup(),
@@ -295,9 +295,12 @@ struct TierRig {
   TierRig(const TierRig&) = delete;
   TierRig& operator=(const TierRig&) = delete;
 
+  // Also without the async mirror's batch delay, so tests step the mirror call by call
+  // (tier_store_mirror_test.cc tests the delay).
   static TierStoreOptions no_startup() {
     TierStoreOptions o;
     o.reconcile_at_start = false;
+    o.async_batch_delay_us = 0;
     return o;
   }
   template <typename T>

@@ -148,6 +148,29 @@ TEST(TierStoreMirrorBatch, TheBatchDelayLetsALoneWritersKeysShareABackupCall) {
   EXPECT_TRUE(rig.store->idle());
 }
 
+// A flush_backup() caller waits for the backup, so the mirror does not wait for more keys.
+TEST(TierStoreMirrorBatch, AWaitingFlushSkipsTheBatchDelay) {
+  TierStoreOptions options = TierRig::no_startup();
+  options.async_batch_delay_us = 5000;
+  TierRig rig(18, kAsync, options);
+  rig.backup.gate().close();
+  ASSERT_TRUE(rig.sync(rig.store->write(key_n(0), "v0")).ok());
+  ASSERT_TRUE(rig.sim.executor.run_until([&] { return rig.backup.gate().waiting() == 1; }));
+  for (int i = 1; i < 4; ++i) ASSERT_TRUE(rig.sync(rig.store->write(key_n(i), "v")).ok());
+  std::optional<bool> flushed;
+  rig.executor().spawn([](TierStore* store, std::optional<bool>* done) -> Task<void> {
+    co_await store->flush_backup();
+    done->emplace(true);
+  }(rig.store.get(), &flushed));
+  rig.sim.executor.run_until([] { return false; });
+  const uint64_t opened_us = rig.sim.clock.now_us();
+  rig.backup.gate().open();
+  ASSERT_TRUE(rig.sim.executor.run_until([&] { return flushed.has_value(); }));
+  EXPECT_LT(rig.sim.clock.now_us() - opened_us, 5000u);
+  EXPECT_EQ(rig.backup.batch_sizes, (std::vector<size_t>{3}));
+  EXPECT_TRUE(tiers_equal(rig));
+}
+
 // After a restart the queue is gone; the start-up reconcile copies what the mirror had not.
 TEST(TierStoreMirrorBatch, KeysStillQueuedAtARestartAreCopiedByTheStartUpReconcile) {
   TierRig rig(17, kAsync);
@@ -198,7 +221,8 @@ RC_GTEST_PROP(TierStoreMirrorProperty, BackupNeverGoesBackToAValuePrimaryReplace
   const bool reconciles = *rc::gen::arbitrary<bool>();  // else nothing repairs a lost copy
   TierStoreOptions options = TierRig::no_startup();
   options.async_batch_max_keys = *rc::gen::inRange<size_t>(1, 5);
-  options.async_batch_delay_us = *rc::gen::element<uint64_t>(0, 0, 30);
+  options.async_batch_delay_us =  // none, short, the default
+      *rc::gen::element<uint64_t>(0, 30, TierStoreOptions().async_batch_delay_us);
   options.retry_backoff_us_initial = 10;
   options.retry_backoff_us_max = 80;
   sim::SimExecutorOptions latencies;
