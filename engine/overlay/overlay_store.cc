@@ -36,6 +36,7 @@ OverlayStore::OverlayStore(Backend* backend, Executor* executor, OverlayStoreOpt
   assert(options_.drop_batch_leaves_max >= 1);
   assert(options_.gc_batch_blocks_max >= 1);
   assert(options_.maintenance_overlays_max >= 1);
+  assert(options_.bulk_put_run_blocks_max >= 1);
 }
 
 Task<Result<std::unique_ptr<OverlayStore>>> OverlayStore::open(Backend* backend, Executor* executor,
@@ -157,8 +158,8 @@ Task<Status> OverlayStore::replay_journal_locked() {
     plan.meta = meta_;
     // The record itself goes into the plan (no copy of the block); only the metadata is kept.
     BlockBytes record{std::move(row.value), layout::kJournalHeaderBytes};
-    Status planned = plan_new_block(header.id, header.hash, std::move(record),
-                                    header.from_reserved > 0, where, &plan);
+    Status planned = plan_new_block(header.id, header.hash, &record, header.from_reserved > 0,
+                                    where, &plan);
     if (!planned.ok()) co_return Status::corruption(where + " cannot be redone: " + planned.message());
     plan_leaf(header.id, header.index, header.hash, &plan);
     defer_metadata(plan.batch);
@@ -334,21 +335,40 @@ Task<Status> OverlayStore::put_block_locked(std::string tree, uint32_t index, st
   plan_leaf(record.id, index, hash, &plan);
   if (journaled() && plan.new_block && pending_puts_ < options_.journal_puts_max) {
     // The journal record alone is the durable put; its metadata waits in pending_.
-    const std::vector<BatchOp>& ops = plan.batch.ops();
-    Status status =
-        co_await blocking(*executor_, [&] { return backend_->put(ops[0].key, ops[0].value); });
-    if (!status.ok()) {
-      loaded_ = false;  // the reload redoes every durable journal record
-      pending_.clear();
-      pending_puts_ = 0;
-      co_return status;
-    }
-    defer_metadata(plan.batch);
-  } else {
-    TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
+    std::vector<JournalPut> put;
+    put.push_back(JournalPut{record.id, std::move(hash), std::move(plan)});
+    size_t written = 0;
+    co_return co_await write_journal_puts_locked(std::move(put), &written);
   }
+  TIERKV_CO_RETURN_IF_ERROR(co_await commit_locked(std::move(plan.batch)));
   apply_put(record.id, index, hash, plan);
   co_return Status();
+}
+
+Task<Status> OverlayStore::write_journal_puts_locked(std::vector<JournalPut> puts,
+                                                     size_t* written) {
+  assert(mutex_.locked());
+  assert(pending_puts_ + puts.size() <= options_.journal_puts_max);
+  *written = 0;
+  Status status = co_await blocking(*executor_, [&] {
+    for (const JournalPut& put : puts) {
+      const BatchOp& record = put.plan.batch.ops().front();
+      Status stored = backend_->put(record.key, record.value);
+      if (!stored.ok()) return stored;
+      ++*written;
+    }
+    return Status();
+  });
+  for (size_t j = 0; j < *written; ++j) {
+    defer_metadata(puts[j].plan.batch);
+    apply_put(puts[j].id, puts[j].plan.index, puts[j].hash, puts[j].plan);
+  }
+  if (!status.ok()) {
+    loaded_ = false;  // the reload redoes every durable journal record
+    pending_.clear();
+    pending_puts_ = 0;
+  }
+  co_return status;
 }
 
 void OverlayStore::plan_leaf(uint64_t id, uint32_t index, const std::string& hash,
@@ -403,14 +423,14 @@ Task<Status> OverlayStore::plan_reference_locked(uint64_t id, std::string hash, 
     plan->batch.put(layout::block_record_key(hash), layout::encode_block_record(updated));
     co_return Status();
   }
-  co_return plan_new_block(id, std::move(hash), std::move(bytes), from_reservation, where, plan);
+  co_return plan_new_block(id, std::move(hash), &bytes, from_reservation, where, plan);
 }
 
-Status OverlayStore::plan_new_block(uint64_t id, std::string hash, BlockBytes bytes,
+Status OverlayStore::plan_new_block(uint64_t id, std::string hash, BlockBytes* bytes,
                                     bool from_reservation, const std::string& where,
                                     PutPlan* plan) const {
   layout::MetaRecord& meta = plan->meta;
-  const uint64_t size = bytes.view().size();
+  const uint64_t size = bytes->view().size();
   const uint64_t from_reserved = from_reservation ? std::min(meta.reserved_bytes, size) : 0;
   const uint64_t committed = meta.used_bytes + meta.reserved_bytes;
   const uint64_t headroom = options_.quota_max_bytes - std::min(options_.quota_max_bytes, committed);
@@ -426,13 +446,13 @@ Status OverlayStore::plan_new_block(uint64_t id, std::string hash, BlockBytes by
   plan->new_block = true;
   // Bytes, reference and leaf all append in a bulk put: only the block record is keyed by hash.
   if (journaled()) {
-    if (bytes.offset == 0) bytes.data = layout::journal_record_for(bytes.data);
+    if (bytes->offset == 0) bytes->data = layout::journal_record_for(bytes->data);
     const layout::JournalHeader header{id, plan->index, hash, from_reserved};
-    layout::seal_journal_header(header, &bytes.data);
-    plan->batch.put(layout::journal_key(block.sequence), std::move(bytes.data));
+    layout::seal_journal_header(header, &bytes->data);
+    plan->batch.put(layout::journal_key(block.sequence), std::move(bytes->data));
   } else {
-    if (bytes.offset > 0) bytes.data.erase(0, bytes.offset);
-    plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes.data));
+    if (bytes->offset > 0) bytes->data.erase(0, bytes->offset);
+    plan->batch.put(layout::block_bytes_key(block.sequence), std::move(bytes->data));
   }
   plan->batch.put(layout::meta_key(), layout::encode_meta(meta));
   plan->batch.put(layout::reference_key(id, block.sequence), layout::encode_reference(1));

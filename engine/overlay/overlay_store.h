@@ -100,6 +100,11 @@ struct OverlayStoreOptions {
   // open() redoes at most that many journal records. For LSM backends (LevelDB), whose
   // compactions otherwise rewrite every block once more (see tests/bench/overlay_bench.cc).
   uint32_t journal_puts_max = 0;
+  // put_blocks on a journaled store: at most this many journal-only puts (each still its own
+  // synced backend put) go to the backend in one blocking call, which saves the thread hops
+  // between them; the store's lock is held meanwhile, so other calls wait for at most this
+  // many synced writes. REQUIRES: >= 1.
+  uint32_t bulk_put_run_blocks_max = 8;
 };
 
 struct QuotaUsage {
@@ -227,18 +232,47 @@ class OverlayStore {
                              std::string_view call) const;
   Task<Status> put_block_locked(std::string tree, uint32_t index, std::string hash,
                                 BlockBytes bytes, bool from_reservation);
-  // put_blocks internals (overlay_bulk_put.cc).
-  struct BulkPut;
-  // Takes the call's next block until none is left or one failed; see put_blocks.
-  Task<void> bulk_put_worker(std::shared_ptr<BulkPut> bulk);
   // Adds the reference of overlay id to block hash (and the block itself if new) to *plan.
   Task<Status> plan_reference_locked(uint64_t id, std::string hash, BlockBytes bytes,
                                      bool from_reservation, std::string where, PutPlan* plan);
   // New content: the block (bytes, record, quota) and overlay id's first reference to *plan.
-  Status plan_new_block(uint64_t id, std::string hash, BlockBytes bytes, bool from_reservation,
+  // Consumes *bytes only when it returns OK.
+  Status plan_new_block(uint64_t id, std::string hash, BlockBytes* bytes, bool from_reservation,
                         const std::string& where, PutPlan* plan) const;
   // Adds the leaf naming hash at index of overlay id and its bitmap chunk (bit set) to *plan.
   void plan_leaf(uint64_t id, uint32_t index, const std::string& hash, PutPlan* plan) const;
+  // A journal-only put of new content, planned: its journal record is plan.batch's first op.
+  struct JournalPut {
+    uint64_t id = 0;  // the overlay's
+    std::string hash;
+    PutPlan plan;
+  };
+  // Writes the journal records of puts in order, each its own synced backend put, all in one
+  // blocking call, stopping at the first failure; *written counts the stored ones, whose
+  // metadata waits in pending_ (defer_metadata) and whose effects reach the caches (apply_put).
+  // A failure drops the caches: the reload redoes every durable journal record.
+  // REQUIRES: pending_puts_ + puts.size() <= journal_puts_max.
+  Task<Status> write_journal_puts_locked(std::vector<JournalPut> puts, size_t* written);
+  // put_blocks internals (overlay_bulk_put.cc).
+  struct BulkPut;
+  // A block of a put_blocks call made ready before the lock.
+  struct ReadyBlock {
+    uint32_t index = 0;
+    std::string hash;
+    BlockBytes bytes;
+  };
+  // Takes the call's next blocks until none is left or one failed; see put_blocks.
+  Task<void> bulk_put_worker(std::shared_ptr<BulkPut> bulk);
+  // Puts (*blocks)[*done..] of tree as far as one step gets: a run of journal-only puts in one
+  // blocking call, else the next block alone (put_block_locked). Adds the stored ones to *done.
+  Task<Status> put_ready_locked(std::string tree, std::vector<ReadyBlock>* blocks, size_t* done,
+                                bool from_reservation);
+  // The longest run of (*blocks)[from..] that can be journal-only puts of new content into
+  // tree, planned in order (each plan's meta and bitmap chunk include the run's earlier blocks;
+  // the caches are left as they were). Empty if the next block needs the ordinary path.
+  std::vector<JournalPut> plan_journal_run(const std::string& tree,
+                                           std::vector<ReadyBlock>* blocks, size_t from,
+                                           bool from_reservation);
   // A journaled put whose journal record (batch's first op) is durable: the rest of its batch,
   // its metadata, waits in pending_.
   void defer_metadata(const WriteBatch& batch);

@@ -66,6 +66,42 @@ TEST_P(OverlayBulkPut, StoresEveryBlockAtItsIndexAsOnePutEach) {
   expect_consistent(rig, s, "after the bulk put");
 }
 
+// A journaled store puts runs of new blocks in one blocking call each: still one synced write
+// per block, and the metadata of every block (leaves, the shared bitmap chunks, references,
+// quota) is whole, in memory, after a checkpoint, and after a reopen that redoes the journal.
+TEST_P(OverlayBulkPut, RunsOfJournaledPutsKeepEveryBlocksMetadata) {
+  OverlayRig rig(1);
+  MemoryOverlay ov(rig, options());
+  ASSERT_TRUE(rig.sync(ov.store->create_overlay("a", kNoExpiry, false)).ok());
+  ASSERT_TRUE(rig.sync(ov.store->create_overlay("b", kNoExpiry, false)).ok());
+  const std::vector<std::string> blocks = blocks_tagged(1, 40);  // indices 1020..1059: 2 chunks
+  const uint64_t writes_before = ov.backend->writes;
+  PutBlocksResult result = rig.sync(ov.store->put_blocks("a", 1020, blocks, false, depth()));
+  ASSERT_TRUE(result.status.ok() && result.stored == 40u) << result.status.to_string();
+  if (GetParam().journal_puts_max >= 40) {
+    EXPECT_EQ(ov.backend->writes - writes_before, 40u) << "one synced write per block";
+  }
+  EXPECT_EQ(ov.store->overlay("a")->block_count, 40u);
+  expect_consistent(rig, *ov.store, "after the runs");  // a scan: writes the pending metadata
+  ASSERT_TRUE(rig.sync(ov.store->put_blocks("a", 0, blocks_tagged(100, 20), false, depth()))
+                  .status.ok());
+  ASSERT_TRUE(rig.sync(ov.store->put_blocks("b", 0, blocks_tagged(1, 3), false, depth()))
+                  .status.ok());  // stored content: references only
+  ov.store.reset();  // metadata of the last puts only in the journal
+  auto reopened = rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, options()));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  OverlayStore& s = **reopened;
+  EXPECT_EQ(s.overlay("a")->block_count, 60u);
+  EXPECT_EQ(s.quota().used_bytes, 60 * kBlock);
+  for (uint32_t k = 0; k < 40; ++k) {
+    Result<std::string> bytes = rig.sync(s.read_block("a", 1020 + k));
+    EXPECT_TRUE(bytes.ok() && *bytes == blocks[k]) << "index " << 1020 + k;
+  }
+  EXPECT_EQ(*rig.sync(s.read_block("b", 2)), blocks[2]);
+  EXPECT_EQ(*rig.sync(s.block_refcount(blocks[0])), 2u);
+  expect_consistent(rig, s, "after the reopen");
+}
+
 TEST_P(OverlayBulkPut, BadArgumentsAreRefusedBeforeAnyBlockIsWritten) {
   OverlayRig rig(1);
   OverlayStoreOptions o = options();
@@ -209,10 +245,13 @@ TEST_P(OverlayBulkPut, DropDuringTheUploadRefusesTheRemainingBlocks) {
 INSTANTIATE_TEST_SUITE_P(
     PlainAndJournaled, OverlayBulkPut,
     ::testing::Values(BulkCase{0, 1}, BulkCase{0, 2}, BulkCase{0, 3}, BulkCase{2, 1},
-                      BulkCase{2, 2}, BulkCase{2, 3}),
+                      BulkCase{2, 2}, BulkCase{2, 3}, BulkCase{64, 1}, BulkCase{64, 2},
+                      BulkCase{64, 3}),
     [](const ::testing::TestParamInfo<BulkCase>& info) {
-      return std::string(info.param.journal_puts_max > 0 ? "Journaled" : "Plain") + "Depth" +
-             std::to_string(info.param.depth);
+      return (info.param.journal_puts_max > 0
+                  ? "Journal" + std::to_string(info.param.journal_puts_max)
+                  : std::string("Plain")) +
+             "Depth" + std::to_string(info.param.depth);
     });
 
 }  // namespace

@@ -344,6 +344,13 @@ TEST(OverlayCrash, LevelDbJournaledPutBlocksKeepsAStoredPrefixAtEveryPowerCut) {
   bulk_put_crash_sweep("leveldb", journaled_options(), Uploader::kPutBlocks);
 }
 
+// A journal of 8: the blocks go in runs of journal-only puts in one blocking call.
+TEST(OverlayCrash, LevelDbJournaledPutBlocksInRunsKeepsAStoredPrefixAtEveryPowerCut) {
+  OverlayStoreOptions options;
+  options.journal_puts_max = 8;
+  bulk_put_crash_sweep("leveldb", options, Uploader::kPutBlocks);
+}
+
 TEST(OverlayCrash, SqlitePutBlocksKeepsAStoredPrefixAtEveryPowerCut) {
   bulk_put_crash_sweep("sqlite", {}, Uploader::kPutBlocks);
 }
