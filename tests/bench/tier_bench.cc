@@ -464,10 +464,10 @@ TIERKV_TIER_BENCH(BM_PrimaryKvStore);
 TIERKV_TIER_BENCH(BM_TierNoBackup);
 TIERKV_TIER_BENCH(BM_TierWithBackup);
 BENCHMARK(BM_TierAsyncBackup)
+    ->Args({1, 256, 1, 1000})  // the default delay
     ->Args({1, 256, 1, 0})
-    ->Args({1, 256, 1, 1000})
-    ->Args({8, 512, 1, 0})
-    ->Args({8, 8192, 0, 0})
+    ->Args({8, 512, 1, 1000})
+    ->Args({8, 8192, 0, 1000})
     ->ArgNames({"clients", "writes", "synced", "delay_us"})
     ->Iterations(1)
     ->UseManualTime()

@@ -23,6 +23,13 @@ bool tiers_equal(TierRig& rig) {
          rig.sync(dump_store(rig.backup_raw.store.get()));
 }
 
+// The mirror is done: backup equals primary, nothing queued, the store idle.
+void expect_mirrored(TierRig& rig) {
+  EXPECT_TRUE(tiers_equal(rig));
+  EXPECT_EQ(rig.store->metrics().queue_depth, 0u);
+  EXPECT_TRUE(rig.store->idle());
+}
+
 StoreKey key_n(int i) { return skey("m", "", "k" + std::to_string(i)); }
 
 // Holds backup at its gate while the first key's copy is in flight, so `count` keys queue up
@@ -51,10 +58,8 @@ TEST(TierStoreMirrorBatch, KeysQueuedWhileBackupIsBusyGoToBackupInOneCall) {
   const TierStoreMetrics m = rig.store->metrics();
   EXPECT_EQ(m.backup_batches, 2u);
   EXPECT_EQ(m.backup_writes, 10u);
-  EXPECT_EQ(m.queue_depth, 0u);
   EXPECT_EQ(rig.sync(rig.backup_raw.store->read(key_n(3))).value(), "v3b");
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 TEST(TierStoreMirrorBatch, ABatchHoldsAtMostTheConfiguredNumberOfKeys) {
@@ -70,8 +75,7 @@ TEST(TierStoreMirrorBatch, ABatchHoldsAtMostTheConfiguredNumberOfKeys) {
   EXPECT_EQ(rig.backup.applied.size(), 1u + 12u);
   EXPECT_EQ(rig.store->metrics().backup_batches, 4u);
   EXPECT_TRUE(rig.sync(rig.backup_raw.store->read(key_n(5))).status().is_not_found());
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 TEST(TierStoreMirrorBatch, AFailingBatchIsRetriedWithBackoffAndLosesNothing) {
@@ -93,9 +97,7 @@ TEST(TierStoreMirrorBatch, AFailingBatchIsRetriedWithBackoffAndLosesNothing) {
   rig.backup.fail_mutations = false;
   rig.sync(rig.store->flush_backup());
   EXPECT_EQ(rig.sync(rig.backup_raw.store->read(key_n(2))).value(), "v2b");
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_EQ(rig.store->metrics().queue_depth, 0u);
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 TEST(TierStoreMirrorBatch, APrimaryReadFailureInABatchRetriesTheWholeBatch) {
@@ -108,8 +110,7 @@ TEST(TierStoreMirrorBatch, APrimaryReadFailureInABatchRetriesTheWholeBatch) {
   EXPECT_EQ(rig.store->metrics().queue_depth, 4u);  // key 0's lone copy had been called
   rig.primary.fail_reads = false;
   rig.sync(rig.store->flush_backup());
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 TEST(TierStoreMirrorBatch, ABackupWithoutBatchesGetsOneKeyPerCall) {
@@ -124,8 +125,7 @@ TEST(TierStoreMirrorBatch, ABackupWithoutBatchesGetsOneKeyPerCall) {
   EXPECT_EQ(m.backup_batches, 6u);
   EXPECT_EQ(m.backup_failures, 0u);
   EXPECT_EQ(m.retries, 0u);
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 // With a batch delay the mirror waits on the Clock before copying, so a lone writer's keys
@@ -144,8 +144,7 @@ TEST(TierStoreMirrorBatch, TheBatchDelayLetsALoneWritersKeysShareABackupCall) {
   EXPECT_EQ(rig.backup.batch_sizes, (std::vector<size_t>{6}));
   EXPECT_EQ(rig.backup.mutations_seen, 1u);
   EXPECT_GE(rig.sim.clock.now_us() - start_us, 5000u);
-  EXPECT_TRUE(tiers_equal(rig));
-  EXPECT_TRUE(rig.store->idle());
+  expect_mirrored(rig);
 }
 
 // A flush_backup() caller waits for the backup, so the mirror does not wait for more keys.
@@ -153,10 +152,7 @@ TEST(TierStoreMirrorBatch, AWaitingFlushSkipsTheBatchDelay) {
   TierStoreOptions options = TierRig::no_startup();
   options.async_batch_delay_us = 5000;
   TierRig rig(18, kAsync, options);
-  rig.backup.gate().close();
-  ASSERT_TRUE(rig.sync(rig.store->write(key_n(0), "v0")).ok());
-  ASSERT_TRUE(rig.sim.executor.run_until([&] { return rig.backup.gate().waiting() == 1; }));
-  for (int i = 1; i < 4; ++i) ASSERT_TRUE(rig.sync(rig.store->write(key_n(i), "v")).ok());
+  queue_behind_a_held_copy(rig, 4);
   std::optional<bool> flushed;
   rig.executor().spawn([](TierStore* store, std::optional<bool>* done) -> Task<void> {
     co_await store->flush_backup();
@@ -168,7 +164,7 @@ TEST(TierStoreMirrorBatch, AWaitingFlushSkipsTheBatchDelay) {
   ASSERT_TRUE(rig.sim.executor.run_until([&] { return flushed.has_value(); }));
   EXPECT_LT(rig.sim.clock.now_us() - opened_us, 5000u);
   EXPECT_EQ(rig.backup.batch_sizes, (std::vector<size_t>{3}));
-  EXPECT_TRUE(tiers_equal(rig));
+  expect_mirrored(rig);
 }
 
 // After a restart the queue is gone; the start-up reconcile copies what the mirror had not.
