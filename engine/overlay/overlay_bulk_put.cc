@@ -29,12 +29,12 @@ struct OverlayStore::BulkPut {
   uint32_t first_index = 0;
   std::vector<std::string> blocks;  // a block is moved out when a worker takes it
   bool from_reservation = false;
-  size_t next = 0;              // the next block a worker takes
-  uint32_t stored = 0;          // the stored prefix
-  Status status;                // the first failure; no block is written after it
+  size_t next = 0;      // the next block a worker takes
+  uint32_t stored = 0;  // the stored prefix
+  Status status;        // the first failure; no block is written after it
   uint32_t workers_running = 0;
   PutBlocksResult* result = nullptr;  // where the last worker leaves the result
-  UniqueFunction resume_caller;        // set while put_blocks waits for the workers
+  UniqueFunction resume_caller;       // set while put_blocks waits for the workers
 };
 
 Task<PutBlocksResult> OverlayStore::put_blocks(std::string tree, uint32_t first_index,
@@ -45,10 +45,10 @@ Task<PutBlocksResult> OverlayStore::put_blocks(std::string tree, uint32_t first_
   result.status = validate_tree_id(tree).with_context("put_blocks");
   const uint64_t end_index = uint64_t{first_index} + blocks.size();
   if (result.status.ok() && end_index > layout::kBlockIndexMax) {
-    result.status = Status::invalid_argument(
-        "put_blocks: indices " + std::to_string(first_index) + ".." +
-        std::to_string(end_index - 1) + " of " + tree + " exceed the limit " +
-        std::to_string(layout::kBlockIndexMax - 1));
+    result.status =
+        Status::invalid_argument("put_blocks: indices " + std::to_string(first_index) + ".." +
+                                 std::to_string(end_index - 1) + " of " + tree +
+                                 " exceed the limit " + std::to_string(layout::kBlockIndexMax - 1));
   }
   for (size_t k = 0; k < blocks.size() && result.status.ok(); ++k) {
     result.status = check_put_arguments(tree, first_index + static_cast<uint32_t>(k),
@@ -76,9 +76,9 @@ Task<void> OverlayStore::bulk_put_worker(std::shared_ptr<BulkPut> bulk) {
     // The next blocks, made ready before the lock (CPU work needs no mutex): 1, 1, 2, 3, ...
     // up to bulk_put_run_blocks_max, so the first write starts after one hash, not a run's.
     const size_t first = bulk->next;
-    const size_t count = std::min({std::max<size_t>(first, 1),
-                                    size_t{options_.bulk_put_run_blocks_max},
-                                    bulk->blocks.size() - first});
+    const size_t count =
+        std::min({std::max<size_t>(first, 1), size_t{options_.bulk_put_run_blocks_max},
+                  bulk->blocks.size() - first});
     bulk->next += count;
     std::vector<ReadyBlock> ready;
     ready.reserve(count);
@@ -130,8 +130,7 @@ Task<Status> OverlayStore::put_ready_locked(std::string tree, std::vector<ReadyB
 }
 
 std::vector<OverlayStore::JournalPut> OverlayStore::plan_journal_run(
-    const std::string& tree, std::vector<ReadyBlock>* blocks, size_t from,
-    bool from_reservation) {
+    const std::string& tree, std::vector<ReadyBlock>* blocks, size_t from, bool from_reservation) {
   std::vector<JournalPut> run;
   auto it = overlays_.find(tree);
   if (!journaled() || it == overlays_.end() || it->second.status == OverlayStatus::kDeleting ||

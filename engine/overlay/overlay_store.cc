@@ -158,8 +158,8 @@ Task<Status> OverlayStore::replay_journal_locked() {
     plan.meta = meta_;
     // The record itself goes into the plan (no copy of the block); only the metadata is kept.
     BlockBytes record{std::move(row.value), layout::kJournalHeaderBytes};
-    Status planned = plan_new_block(header.id, header.hash, &record, header.from_reserved > 0,
-                                    where, &plan);
+    Status planned =
+        plan_new_block(header.id, header.hash, &record, header.from_reserved > 0, where, &plan);
     if (!planned.ok()) co_return Status::corruption(where + " cannot be redone: " + planned.message());
     plan_leaf(header.id, header.index, header.hash, &plan);
     defer_metadata(plan.batch);
@@ -276,8 +276,8 @@ Task<Status> OverlayStore::create_overlay(std::string tree, uint64_t expiry_us, 
   co_return co_await write_overlay_locked(tree, std::move(record));
 }
 
-Status OverlayStore::check_put_arguments(const std::string& tree, uint32_t index,
-                                         size_t size_bytes, std::string_view call) const {
+Status OverlayStore::check_put_arguments(const std::string& tree, uint32_t index, size_t size_bytes,
+                                         std::string_view call) const {
   TIERKV_RETURN_IF_ERROR(validate_tree_id(tree).with_context(call));
   if (index >= layout::kBlockIndexMax) {
     return Status::invalid_argument(std::string(call) + ": index " + std::to_string(index) +

@@ -149,16 +149,18 @@ class OverlayStore {
   Task<Status> put_block(std::string tree, uint32_t index, std::string bytes,
                          bool from_reservation = false);
   // Bulk upload: puts blocks[k] at first_index + k for k = 0, 1, ... in that order, each as
-  // put_block(tree, first_index + k, blocks[k], from_reservation) would (same checks and
-  // errors; its own atomic, synced backend write; durable once it counts as stored; other
-  // calls may run between two blocks). Up to `depth` blocks are in flight at once: while one
-  // block's write is in the backend, the next ones are hashed and made ready, so a lone
-  // uploader overlaps the SHA-256 with the synced write as `depth` concurrent put_block
-  // callers would. The writes themselves still reach the backend one at a time, in index
-  // order. On the first failure no further block is written (blocks already in flight end
+  // put_block(tree, first_index + k, blocks[k], from_reservation) would (same checks, errors
+  // and records; its own atomic, synced backend write; durable once it counts as stored).
+  // Up to `depth` groups of blocks are in flight at once: while some blocks' writes are in the
+  // backend, the next ones are hashed and copied into their journal records, so a lone uploader
+  // overlaps the SHA-256 with the synced writes. On a journaled store, consecutive puts of new
+  // content go to the backend as one blocking call of at most bulk_put_run_blocks_max synced
+  // puts (no thread hop between them; other calls wait for the store's lock meanwhile). The
+  // writes reach the backend one at a time, in index order; other calls may run between two
+  // groups. On the first failure no further block is written (blocks already in flight end
   // without writing): the result's stored blocks are always a prefix of the call's blocks,
   // and status is the error of the first block not stored. A crash during the call likewise
-  // leaves a prefix stored (each block whole or absent; reopen with open()). Bad arguments (a
+  // leaves a prefix stored (each block whole or absent; open() recovers it). Bad arguments (a
   // bad tree id, an index past kBlockIndexMax - 1, a block over block_size_bytes_max) are
   // InvalidArgument naming the block, with stored = 0 and nothing written.
   // REQUIRES: depth >= 1.
@@ -270,9 +272,8 @@ class OverlayStore {
   // The longest run of (*blocks)[from..] that can be journal-only puts of new content into
   // tree, planned in order (each plan's meta and bitmap chunk include the run's earlier blocks;
   // the caches are left as they were). Empty if the next block needs the ordinary path.
-  std::vector<JournalPut> plan_journal_run(const std::string& tree,
-                                           std::vector<ReadyBlock>* blocks, size_t from,
-                                           bool from_reservation);
+  std::vector<JournalPut> plan_journal_run(const std::string& tree, std::vector<ReadyBlock>* blocks,
+                                           size_t from, bool from_reservation);
   // A journaled put whose journal record (batch's first op) is durable: the rest of its batch,
   // its metadata, waits in pending_.
   void defer_metadata(const WriteBatch& batch);

@@ -83,6 +83,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -204,82 +205,38 @@ void set_bytes(benchmark::State& state, uint64_t blocks) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * blocks * kOverlayBlockBytes));
 }
 
-// Puts blocks 0..blocks-1 into one fresh overlay from `clients` coroutines, client c putting
-// blocks c, c + clients, ... (1 client: one put after another). With 2, one client's hashing
-// (and making its next block) overlaps another's synced backend write; every put is still its
-// own atomic, synced batch, only the caller's order changes.
-void overlay_bulk_put(benchmark::State& state, const std::string& backend_name, uint64_t clients,
-                      OverlayStoreOptions options = {}) {
-  const auto blocks = static_cast<uint64_t>(state.range(0));
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto fresh = std::make_unique<FreshBackend>(backend_name);
-    auto executor = std::make_unique<AsioExecutor>(AsioExecutorOptions{1});
-    auto store =
-        run_sync(*executor, OverlayStore::open(fresh->backend.get(), executor.get(), options));
-    check(store.status(), "open overlay store");
-    check(run_sync(*executor, (*store)->create_overlay("bench", kNoExpiry, false)), "create");
-    Meter meter(*fresh);
-    state.ResumeTiming();
+// Puts blocks 0..blocks-1 into overlay "bench" of store; the first failure, if any.
+using Upload = std::function<Status(AsioExecutor& executor, OverlayStore* store, uint64_t blocks)>;
+
+// put_block from `clients` coroutines, client c putting blocks c, c + clients, ... (1 client:
+// one put after another). With 2, one client's hashing (and making its next block) overlaps
+// another's synced backend write; every put is still its own atomic, synced batch, only the
+// caller's order changes.
+Upload put_block_clients(uint64_t clients) {
+  return [clients](AsioExecutor& executor, OverlayStore* store, uint64_t blocks) {
     uint64_t finished = 0;
     Status failed;
     for (uint64_t c = 0; c < clients; ++c) {
-      executor->spawn([](OverlayStore* s, uint64_t first, uint64_t step, uint64_t n,
-                         uint64_t* done, Status* error) -> Task<void> {
+      executor.spawn([](OverlayStore* s, uint64_t first, uint64_t step, uint64_t n, uint64_t* done,
+                        Status* error) -> Task<void> {
         for (uint64_t i = first; i < n && error->ok(); i += step) {
           Status status =
               co_await s->put_block("bench", static_cast<uint32_t>(i), overlay_bench_block(i));
           if (!status.ok()) *error = status;
         }
         ++*done;
-      }(store->get(), c, clients, blocks, &finished, &failed));
+      }(store, c, clients, blocks, &finished, &failed));
     }
-    if (!executor->run_until([&] { return finished == clients; })) std::abort();
-    check(failed, "put_block");
-    state.PauseTiming();
-    meter.report(state, blocks);
-    state.counters["used_MiB"] = static_cast<double>((*store)->quota().used_bytes) / (1 << 20);
-    store = Status::aborted("closed");
-    executor.reset();
-    fresh.reset();
-    state.ResumeTiming();
-  }
-  set_bytes(state, blocks);
+    if (!executor.run_until([&] { return finished == clients; })) std::abort();
+    return failed;
+  };
 }
 
-void BM_OverlayBulkPut(benchmark::State& state, std::string backend_name) {
-  overlay_bulk_put(state, backend_name, 1);
-}
-
-// The same with journaled puts (OverlayStoreOptions::journal_puts_max = 1024: the metadata of
-// up to 1024 puts, 64 MiB of blocks, is written in one checkpoint batch; open() would redo at
-// most that much): every put is still one synced write, of the block and its redo header.
-void BM_OverlayJournaledBulkPut(benchmark::State& state, std::string backend_name) {
-  OverlayStoreOptions options;
-  options.journal_puts_max = 1024;
-  overlay_bulk_put(state, backend_name, 1, options);
-}
-
-// Args: blocks, clients.
-void BM_OverlayBulkPutPipelined(benchmark::State& state, std::string backend_name) {
-  overlay_bulk_put(state, backend_name, static_cast<uint64_t>(state.range(1)));
-}
-
-// Journaled puts (as BM_OverlayJournaledBulkPut) from 2 clients: one block's SHA-256 overlaps
-// the other's synced write. Args: blocks, clients.
-void BM_OverlayJournaledBulkPutPipelined(benchmark::State& state, std::string backend_name) {
-  OverlayStoreOptions options;
-  options.journal_puts_max = 1024;
-  overlay_bulk_put(state, backend_name, static_cast<uint64_t>(state.range(1)), options);
-}
-
-// Journaled puts (as BM_OverlayJournaledBulkPut) from ONE uploader through the bulk API:
-// put_blocks calls of kBulkPutCallBlocks blocks each (4 MiB), 2 blocks in flight inside the
-// store, so one block's SHA-256 overlaps the previous block's synced write. Every block is
-// still its own synced write.
+// One uploader through the bulk API: put_blocks calls of kBulkPutCallBlocks blocks (4 MiB),
+// each with its default 2 groups in flight, so hashing overlaps the synced writes.
 constexpr uint64_t kBulkPutCallBlocks = 64;
 
-Task<Status> put_many(OverlayStore* store, uint64_t blocks) {
+Task<Status> put_blocks_calls(OverlayStore* store, uint64_t blocks) {
   for (uint64_t first = 0; first < blocks; first += kBulkPutCallBlocks) {
     std::vector<std::string> call;
     for (uint64_t i = first; i < std::min(blocks, first + kBulkPutCallBlocks); ++i) {
@@ -292,10 +249,13 @@ Task<Status> put_many(OverlayStore* store, uint64_t blocks) {
   co_return Status();
 }
 
-void BM_OverlayJournaledBulkPutMany(benchmark::State& state, std::string backend_name) {
+Status put_blocks_uploader(AsioExecutor& executor, OverlayStore* store, uint64_t blocks) {
+  return run_sync(executor, put_blocks_calls(store, blocks));
+}
+
+void overlay_bulk_put(benchmark::State& state, const std::string& backend_name,
+                      const Upload& upload, OverlayStoreOptions options = {}) {
   const auto blocks = static_cast<uint64_t>(state.range(0));
-  OverlayStoreOptions options;
-  options.journal_puts_max = 1024;
   for (auto _ : state) {
     state.PauseTiming();
     auto fresh = std::make_unique<FreshBackend>(backend_name);
@@ -306,7 +266,7 @@ void BM_OverlayJournaledBulkPutMany(benchmark::State& state, std::string backend
     check(run_sync(*executor, (*store)->create_overlay("bench", kNoExpiry, false)), "create");
     Meter meter(*fresh);
     state.ResumeTiming();
-    check(run_sync(*executor, put_many(store->get(), blocks)), "put_blocks");
+    check(upload(*executor, store->get(), blocks), "upload");
     state.PauseTiming();
     meter.report(state, blocks);
     state.counters["used_MiB"] = static_cast<double>((*store)->quota().used_bytes) / (1 << 20);
@@ -316,6 +276,42 @@ void BM_OverlayJournaledBulkPutMany(benchmark::State& state, std::string backend
     state.ResumeTiming();
   }
   set_bytes(state, blocks);
+}
+
+void BM_OverlayBulkPut(benchmark::State& state, std::string backend_name) {
+  overlay_bulk_put(state, backend_name, put_block_clients(1));
+}
+
+// The same with journaled puts (OverlayStoreOptions::journal_puts_max = 1024: the metadata of
+// up to 1024 puts, 64 MiB of blocks, is written in one checkpoint batch; open() would redo at
+// most that much): every put is still one synced write, of the block and its redo header.
+void BM_OverlayJournaledBulkPut(benchmark::State& state, std::string backend_name) {
+  OverlayStoreOptions options;
+  options.journal_puts_max = 1024;
+  overlay_bulk_put(state, backend_name, put_block_clients(1), options);
+}
+
+// The same journaled store, ONE uploader through the bulk API (put_blocks_calls): a block's
+// SHA-256 overlaps earlier blocks' synced writes, and runs of up to 8 journal-only puts go to
+// the backend in one blocking call. Every block is still its own synced write.
+void BM_OverlayJournaledBulkPutMany(benchmark::State& state, std::string backend_name) {
+  OverlayStoreOptions options;
+  options.journal_puts_max = 1024;
+  overlay_bulk_put(state, backend_name, put_blocks_uploader, options);
+}
+
+// Args: blocks, clients.
+void BM_OverlayBulkPutPipelined(benchmark::State& state, std::string backend_name) {
+  overlay_bulk_put(state, backend_name, put_block_clients(static_cast<uint64_t>(state.range(1))));
+}
+
+// Journaled puts (as BM_OverlayJournaledBulkPut) from 2 clients: one block's SHA-256 overlaps
+// the other's synced write. Args: blocks, clients.
+void BM_OverlayJournaledBulkPutPipelined(benchmark::State& state, std::string backend_name) {
+  OverlayStoreOptions options;
+  options.journal_puts_max = 1024;
+  overlay_bulk_put(state, backend_name, put_block_clients(static_cast<uint64_t>(state.range(1))),
+                   options);
 }
 
 // Raw synced puts, one per block; key_of(n, bytes) names block n.

@@ -83,11 +83,11 @@ TEST_P(OverlayBulkPut, RunsOfJournaledPutsKeepEveryBlocksMetadata) {
   }
   EXPECT_EQ(ov.store->overlay("a")->block_count, 40u);
   expect_consistent(rig, *ov.store, "after the runs");  // a scan: writes the pending metadata
-  ASSERT_TRUE(rig.sync(ov.store->put_blocks("a", 0, blocks_tagged(100, 20), false, depth()))
-                  .status.ok());
+  ASSERT_TRUE(
+      rig.sync(ov.store->put_blocks("a", 0, blocks_tagged(100, 20), false, depth())).status.ok());
   ASSERT_TRUE(rig.sync(ov.store->put_blocks("b", 0, blocks_tagged(1, 3), false, depth()))
                   .status.ok());  // stored content: references only
-  ov.store.reset();  // metadata of the last puts only in the journal
+  ov.store.reset();               // metadata of the last puts only in the journal
   auto reopened = rig.sync(OverlayStore::open(ov.backend.get(), &rig.executor, options()));
   ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
   OverlayStore& s = **reopened;
@@ -139,13 +139,14 @@ TEST_P(OverlayBulkPut, BackendErrorStopsTheUploadAfterAStoredPrefix) {
   ASSERT_TRUE(inner.ok());
   uint64_t writes = 0;
   uint64_t fail_at_write = 0;  // 0 = never
-  FaultInjectingBackend backend(std::move(inner).value(), [&](std::string_view op,
-                                                              std::string_view) {
-    if (op == "get" || op == "scan") return Status();
-    ++writes;
-    if (writes == fail_at_write) return Status::io_error("injected write failure");
-    return Status();
-  });
+  FaultInjectingBackend backend(std::move(inner).value(),
+                                [&](std::string_view op, std::string_view) {
+                                  if (op == "get" || op == "scan") return Status();
+                                  ++writes;
+                                  if (writes == fail_at_write)
+                                    return Status::io_error("injected write failure");
+                                  return Status();
+                                });
   auto opened = rig.sync(OverlayStore::open(&backend, &rig.executor, options()));
   ASSERT_TRUE(opened.ok()) << opened.status().to_string();
   OverlayStore& s = **opened;
@@ -231,7 +232,8 @@ TEST_P(OverlayBulkPut, DropDuringTheUploadRefusesTheRemainingBlocks) {
     rig.executor.run_until_idle();
     ASSERT_TRUE(upload.has_value() && dropped.has_value());
     EXPECT_TRUE(dropped->ok()) << dropped->to_string();
-    EXPECT_TRUE(upload->status.is_aborted()) << "seed " << seed << ": " << upload->status.to_string();
+    EXPECT_TRUE(upload->status.is_aborted())
+        << "seed " << seed << ": " << upload->status.to_string();
     EXPECT_NE(upload->status.message().find("Deleting"), std::string::npos)
         << upload->status.message();
     EXPECT_GE(upload->stored, 3u);
@@ -242,17 +244,16 @@ TEST_P(OverlayBulkPut, DropDuringTheUploadRefusesTheRemainingBlocks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    PlainAndJournaled, OverlayBulkPut,
-    ::testing::Values(BulkCase{0, 1}, BulkCase{0, 2}, BulkCase{0, 3}, BulkCase{2, 1},
-                      BulkCase{2, 2}, BulkCase{2, 3}, BulkCase{64, 1}, BulkCase{64, 2},
-                      BulkCase{64, 3}),
-    [](const ::testing::TestParamInfo<BulkCase>& info) {
-      return (info.param.journal_puts_max > 0
-                  ? "Journal" + std::to_string(info.param.journal_puts_max)
-                  : std::string("Plain")) +
-             "Depth" + std::to_string(info.param.depth);
-    });
+INSTANTIATE_TEST_SUITE_P(PlainAndJournaled, OverlayBulkPut,
+                         ::testing::Values(BulkCase{0, 1}, BulkCase{0, 2}, BulkCase{0, 3},
+                                           BulkCase{2, 1}, BulkCase{2, 2}, BulkCase{2, 3},
+                                           BulkCase{64, 1}, BulkCase{64, 2}, BulkCase{64, 3}),
+                         [](const ::testing::TestParamInfo<BulkCase>& info) {
+                           return (info.param.journal_puts_max > 0
+                                       ? "Journal" + std::to_string(info.param.journal_puts_max)
+                                       : std::string("Plain")) +
+                                  "Depth" + std::to_string(info.param.depth);
+                         });
 
 }  // namespace
 }  // namespace tierkv::testing
