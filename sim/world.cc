@@ -168,59 +168,53 @@ Result<std::unique_ptr<World>> World::open(const WorldConfig& config, SimEnv& en
   return world;
 }
 
+Result<std::pair<std::unique_ptr<Backend>, std::unique_ptr<Backend>>> World::open_hybrid_sides(
+    const WorldConfig& config, SimEnv& env, SimExecutor& executor, const std::string& dir,
+    uint64_t seed, const std::string& real_root, const std::string& what) {
+  BackendOptions options;
+  options.env = &env;
+  options.clock = &executor.clock();
+  options.dir = join_path(dir, kHybridLsmDir);
+  options.sync = true;
+  options.seed = seed;
+  Result<std::unique_ptr<Backend>> lsm = open_backend("leveldb", options);
+  if (!lsm.ok()) return lsm.status().with_context(what + " lsm side");
+  Result<std::unique_ptr<Backend>> btree = [&]() -> Result<std::unique_ptr<Backend>> {
+    if (config.hybrid_btree != "lmdb") {
+      options.dir = join_path(dir, kHybridBtreeDir);
+      return open_backend(config.hybrid_btree, options);
+    }
+    // LMDB maps real files: its side is an LMDB tier's gated backend. Unsynced: a real sync
+    // per commit doubled a --hybrid sweep's wall time and changes nothing the simulator can
+    // observe (see open_lmdb).
+    TIERKV_ASSIGN_OR_RETURN(DurableTier tier, open_lmdb(env, join_path(dir, kHybridBtreeDir),
+                                                        real_root, /*sync=*/false));
+    return std::move(tier.backend);
+  }();
+  if (!btree.ok()) return btree.status().with_context(what + " btree side");
+  return std::make_pair(std::move(*lsm), std::move(*btree));
+}
+
 Result<std::unique_ptr<HybridStore>> World::open_hybrid(const WorldConfig& config, SimEnv& env,
                                                         SimExecutor& executor, uint64_t seed,
                                                         const std::string& real_root) {
   TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kHybridDir));
-  BackendOptions options;
-  options.env = &env;
-  options.clock = &executor.clock();
-  options.dir = kHybridDir;
-  options.sync = true;
-  options.seed = seed;
-  HybridConfig routes = hybrid_config(config.hybrid_btree);
-  if (routes.btree_backend != "lmdb") return HybridStore::open(options, std::move(routes));
-  // LMDB maps real files: its side is an LMDB tier's gated backend, opened after the LSM side
-  // as HybridStore::open would. Unsynced: a real sync per commit doubled a --hybrid sweep's
-  // wall time and changes nothing the simulator can observe (see open_lmdb).
-  options.dir = join_path(kHybridDir, kHybridLsmDir);
-  Result<std::unique_ptr<Backend>> lsm = open_backend(routes.lsm_backend, options);
-  if (!lsm.ok()) return lsm.status().with_context("hybrid lsm side");
-  Result<DurableTier> btree =
-      open_lmdb(env, join_path(kHybridDir, kHybridBtreeDir), real_root, /*sync=*/false);
-  if (!btree.ok()) return btree.status().with_context("hybrid btree side");
-  return std::make_unique<HybridStore>(std::move(*lsm), std::move(btree->backend),
-                                       std::move(routes));
+  TIERKV_ASSIGN_OR_RETURN(auto sides, open_hybrid_sides(config, env, executor, kHybridDir, seed,
+                                                        real_root, "hybrid"));
+  return std::make_unique<HybridStore>(std::move(sides.first), std::move(sides.second),
+                                       hybrid_config(config.hybrid_btree));
 }
 
 Result<std::pair<DurableTier, DurableTier>> World::open_hybrid_primary(
     const WorldConfig& config, SimEnv& env, SimExecutor& executor, uint64_t seed,
     const std::string& real_root) {
-  const std::string lsm_dir = join_path(kPrimaryDir, kHybridLsmDir);
-  const std::string btree_dir = join_path(kPrimaryDir, kHybridBtreeDir);
   TIERKV_RETURN_IF_ERROR(create_dirs_durably(env, kPrimaryDir));
-  BackendOptions options;
-  options.env = &env;
-  options.clock = &executor.clock();
-  options.dir = lsm_dir;
-  options.sync = true;
-  options.seed = seed;
-  std::pair<DurableTier, DurableTier> sides;
-  Result<std::unique_ptr<Backend>> lsm = open_backend("leveldb", options);
-  if (!lsm.ok()) return lsm.status().with_context("hybrid primary lsm side");
-  sides.first.backend = std::move(*lsm);
-  if (config.hybrid_btree == "lmdb") {
-    // Unsynced, as the HybridStore's LMDB side (open_hybrid).
-    Result<DurableTier> btree = open_lmdb(env, btree_dir, real_root, /*sync=*/false);
-    if (!btree.ok()) return btree.status().with_context("hybrid primary btree side");
-    sides.second = std::move(*btree);
-    return sides;
-  }
-  options.dir = btree_dir;
-  Result<std::unique_ptr<Backend>> btree = open_backend(config.hybrid_btree, options);
-  if (!btree.ok()) return btree.status().with_context("hybrid primary btree side");
-  sides.second.backend = std::move(*btree);
-  return sides;
+  TIERKV_ASSIGN_OR_RETURN(auto sides, open_hybrid_sides(config, env, executor, kPrimaryDir, seed,
+                                                        real_root, "hybrid primary"));
+  std::pair<DurableTier, DurableTier> tiers;
+  tiers.first.backend = std::move(sides.first);
+  tiers.second.backend = std::move(sides.second);
+  return tiers;
 }
 
 HybridKvConfig hybrid_primary_routes() {

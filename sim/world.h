@@ -23,7 +23,7 @@
 //               only) as the B-tree side, routed by tag (hybrid_config()). It is driven with
 //               raw keys (workload.h kHybridRawNamespace), not through the TierStore: a
 //               BackendKvStore batch carries its own bookkeeping keys and could never stay on
-//               one side.
+//               one side (hybrid_primary puts a BackendKvStore on each side instead).
 // A memory backend keeps nothing across a crash by itself, so with backend "memory" every
 // durable tier sits on a VersionedStore (its WAL gives durability).
 //
@@ -131,6 +131,12 @@ class World {
   static FaultInjectingBackend::Hook lmdb_gate(SimEnv& env, std::string logical_path);
   static Result<DurableTier> open_lmdb(SimEnv& env, const std::string& dir,
                                        const std::string& real_root, bool sync = true);
+  // A hybrid store's two sides under dir: LevelDB at dir/lsm on env and, as config.hybrid_btree
+  // says, SQLite at dir/btree on env or LMDB in real_root + dir/btree (open_lmdb, unsynced).
+  // Errors name `what` and the side.
+  static Result<std::pair<std::unique_ptr<Backend>, std::unique_ptr<Backend>>> open_hybrid_sides(
+      const WorldConfig& config, SimEnv& env, SimExecutor& executor, const std::string& dir,
+      uint64_t seed, const std::string& real_root, const std::string& what);
   // The HybridStore at kHybridDir (config.hybrid_btree picks the B-tree side).
   static Result<std::unique_ptr<HybridStore>> open_hybrid(const WorldConfig& config, SimEnv& env,
                                                           SimExecutor& executor, uint64_t seed,
