@@ -65,8 +65,9 @@ Task<AtomicResult> HybridKvStore::write_atomic(std::vector<AtomicOp> ops) {
     if (route(op.key.primary_namespace) == first) continue;
     return atomic_refused(Status::invalid_argument(
         "write_atomic: the batch spans both sides of the hybrid store (no cross-side atomic "
-        "commit; nothing written): '" + ops.front().key.to_string() + "' routes to the " +
-        std::string(hybrid_side_name(first)) + " side, '" + op.key.to_string() + "' to the " +
+        "commit; nothing written): '" +
+        ops.front().key.to_string() + "' routes to the " + std::string(hybrid_side_name(first)) +
+        " side, '" + op.key.to_string() + "' to the " +
         std::string(hybrid_side_name(route(op.key.primary_namespace))) + " side"));
   }
   return side(first).write_atomic(std::move(ops));

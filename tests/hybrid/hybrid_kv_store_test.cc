@@ -87,13 +87,13 @@ TEST_F(HybridKvStoreTest, EveryCallOfANamespacePairGoesToItsSideOnly) {
 }
 
 TEST_F(HybridKvStoreTest, ListNamespacesMergesBothSidesAscendingEachPairOnce) {
-  for (const StoreKey& key : {skey("mon", "x", "1"), skey("app", "", "1"), skey("app", "", "2"),
-                              skey("", "", "1"), skey("zed", "", "1"), skey("logs", "y", "1"),
-                              skey("app", "cfg", "1")}) {
+  for (const StoreKey& key :
+       {skey("mon", "x", "1"), skey("app", "", "1"), skey("app", "", "2"), skey("", "", "1"),
+        skey("zed", "", "1"), skey("logs", "y", "1"), skey("app", "cfg", "1")}) {
     ASSERT_TRUE(write(key, "v").ok());
   }
-  const std::vector<NamespacePair> want = {
-      {"", ""}, {"app", ""}, {"app", "cfg"}, {"logs", "y"}, {"mon", "x"}, {"zed", ""}};
+  const std::vector<NamespacePair> want = {{"", ""},      {"app", ""},  {"app", "cfg"},
+                                           {"logs", "y"}, {"mon", "x"}, {"zed", ""}};
   EXPECT_EQ(rig_.sync(store_->list_namespaces()).value(), want);
   // Each side holds only its own pairs.
   EXPECT_EQ(rig_.sync(side(HybridSide::kLsm).list_namespaces()).value(),
@@ -105,24 +105,29 @@ TEST_F(HybridKvStoreTest, ListNamespacesMergesBothSidesAscendingEachPairOnce) {
 TEST_F(HybridKvStoreTest, BatchesOnOneSideApplyAndBatchesSpanningBothAreRefusedWritingNothing) {
   ASSERT_TRUE(write(skey("mon", "x", "old"), "before").ok());
   // One side (LSM): applied as a unit.
-  AtomicResult lsm_batch = rig_.sync(store_->write_atomic(
-      {AtomicOp{skey("app", "", "a"), "1", std::nullopt}, AtomicOp{skey("logs", "y", "b"), "2", 0}}));
+  AtomicResult lsm_batch =
+      rig_.sync(store_->write_atomic({AtomicOp{skey("app", "", "a"), "1", std::nullopt},
+                                      AtomicOp{skey("logs", "y", "b"), "2", 0}}));
   ASSERT_TRUE(lsm_batch.status.ok()) << lsm_batch.status.to_string();
   EXPECT_EQ(rig_.sync(side(HybridSide::kLsm).read(skey("logs", "y", "b"))).value(), "2");
   // One side (B-tree), with a failed precondition: Conflict naming the key, nothing written.
-  AtomicResult conflict = rig_.sync(store_->write_atomic(
-      {AtomicOp{skey("mon", "x", "new"), "3", std::nullopt}, AtomicOp{skey("mon", "x", "old"), "4", 0}}));
+  AtomicResult conflict =
+      rig_.sync(store_->write_atomic({AtomicOp{skey("mon", "x", "new"), "3", std::nullopt},
+                                      AtomicOp{skey("mon", "x", "old"), "4", 0}}));
   EXPECT_TRUE(conflict.status.is_conflict()) << conflict.status.to_string();
   ASSERT_EQ(conflict.conflicts.size(), 1u);
   EXPECT_EQ(conflict.conflicts[0], skey("mon", "x", "old"));
   EXPECT_TRUE(rig_.sync(store_->read(skey("mon", "x", "new"))).status().is_not_found());
   // Both sides: refused, naming a key of each side, nothing written on either.
-  AtomicResult spanning = rig_.sync(store_->write_atomic(
-      {AtomicOp{skey("app", "", "c"), "5", std::nullopt}, AtomicOp{skey("app", "", "a"), std::nullopt, std::nullopt},
-       AtomicOp{skey("mon", "x", "old"), "6", std::nullopt}}));
+  AtomicResult spanning =
+      rig_.sync(store_->write_atomic({AtomicOp{skey("app", "", "c"), "5", std::nullopt},
+                                      AtomicOp{skey("app", "", "a"), std::nullopt, std::nullopt},
+                                      AtomicOp{skey("mon", "x", "old"), "6", std::nullopt}}));
   EXPECT_TRUE(spanning.status.is_invalid_argument()) << spanning.status.to_string();
-  EXPECT_NE(spanning.status.message().find("app//c"), std::string::npos) << spanning.status.to_string();
-  EXPECT_NE(spanning.status.message().find("mon/x/old"), std::string::npos) << spanning.status.to_string();
+  EXPECT_NE(spanning.status.message().find("app//c"), std::string::npos)
+      << spanning.status.to_string();
+  EXPECT_NE(spanning.status.message().find("mon/x/old"), std::string::npos)
+      << spanning.status.to_string();
   EXPECT_NE(spanning.status.message().find("lsm"), std::string::npos);
   EXPECT_NE(spanning.status.message().find("btree"), std::string::npos);
   EXPECT_TRUE(rig_.sync(store_->read(skey("app", "", "c"))).status().is_not_found());
@@ -145,14 +150,18 @@ TEST_F(HybridKvStoreTest, VersionsGrowPerKeyOnEachSideAcrossRemoveAndRecreate) {
     EXPECT_TRUE(rig_.sync(store_->compare_and_swap(key, v2, "d")).status().is_conflict());
     const uint64_t v3 = rig_.sync(store_->compare_and_swap(key, 0, "e")).value();
     EXPECT_GT(v3, v2) << "no ABA across remove + re-create";
-    EXPECT_EQ(rig_.sync(side(store_->route(key.primary_namespace)).read_versioned(key)).value().version, v3);
+    EXPECT_EQ(
+        rig_.sync(side(store_->route(key.primary_namespace)).read_versioned(key)).value().version,
+        v3);
   }
 }
 
 TEST_F(HybridKvStoreTest, PageWalksStayOnTheirSideNewestFirstAndSurviveAPowerCut) {
   // 70 keys in a LSM pair, 60 in a B-tree pair: more than one page each.
-  for (int i = 0; i < 70; ++i) ASSERT_TRUE(write(skey("app", "", "k" + std::to_string(i)), "v").ok());
-  for (int i = 0; i < 60; ++i) ASSERT_TRUE(write(skey("mon", "x", "k" + std::to_string(i)), "v").ok());
+  for (int i = 0; i < 70; ++i)
+    ASSERT_TRUE(write(skey("app", "", "k" + std::to_string(i)), "v").ok());
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(write(skey("mon", "x", "k" + std::to_string(i)), "v").ok());
   const auto walk = [&](const std::string& p, const std::string& s) {
     std::vector<std::string> keys;
     std::optional<std::string> token;
@@ -166,8 +175,8 @@ TEST_F(HybridKvStoreTest, PageWalksStayOnTheirSideNewestFirstAndSurviveAPowerCut
     } while (token.has_value() && pages < 100);
     return keys;
   };
-  for (const auto& [p, s, n] : {std::tuple<std::string, std::string, int>{"app", "", 70},
-                                {"mon", "x", 60}}) {
+  for (const auto& [p, s, n] :
+       {std::tuple<std::string, std::string, int>{"app", "", 70}, {"mon", "x", 60}}) {
     std::vector<std::string> keys = walk(p, s);
     ASSERT_EQ(keys.size(), static_cast<size_t>(n)) << p;
     EXPECT_EQ(keys.front(), "k" + std::to_string(n - 1)) << "newest-created first";
@@ -208,7 +217,9 @@ class TierOverHybridTest : public HybridKvStoreTest {
 TEST_F(TierOverHybridTest, TierStoreWritesReadsListsWalksCasAndBatchesOverTheHybridPrimary) {
   TierStore& tier = *tier_;
   for (int i = 0; i < 55; ++i) {
-    ASSERT_TRUE(rig_.sync(tier.write(skey("app", "", "k" + std::to_string(i)), "a" + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        rig_.sync(tier.write(skey("app", "", "k" + std::to_string(i)), "a" + std::to_string(i)))
+            .ok());
   }
   ASSERT_TRUE(rig_.sync(tier.write(skey("mon", "x", "m"), "mv")).ok());
   ASSERT_TRUE(rig_.sync(tier.write(skey("", "", "scorer"), "eph")).ok());  // ephemeral tier
@@ -230,16 +241,20 @@ TEST_F(TierOverHybridTest, TierStoreWritesReadsListsWalksCasAndBatchesOverTheHyb
   EXPECT_EQ(second.keys.back(), "k0");
   // CAS through the tier.
   VersionedValue m = rig_.sync(tier.read_versioned(skey("mon", "x", "m"))).value();
-  EXPECT_TRUE(rig_.sync(tier.compare_and_swap(skey("mon", "x", "m"), m.version + 1, "no")).status().is_conflict());
+  EXPECT_TRUE(rig_.sync(tier.compare_and_swap(skey("mon", "x", "m"), m.version + 1, "no"))
+                  .status()
+                  .is_conflict());
   EXPECT_TRUE(rig_.sync(tier.compare_and_swap(skey("mon", "x", "m"), m.version, "mv2")).ok());
   // An atomic batch on one side applies (and reaches the backup); one spanning both sides is
   // refused by the primary and reaches neither tier.
-  AtomicResult one_side = rig_.sync(tier.write_atomic(
-      {AtomicOp{skey("mon", "x", "b1"), "1", std::nullopt}, AtomicOp{skey("", "", "b2"), "2", std::nullopt}}));
+  AtomicResult one_side =
+      rig_.sync(tier.write_atomic({AtomicOp{skey("mon", "x", "b1"), "1", std::nullopt},
+                                   AtomicOp{skey("", "", "b2"), "2", std::nullopt}}));
   ASSERT_TRUE(one_side.status.ok()) << one_side.status.to_string();
   EXPECT_EQ(rig_.sync(backup_.store->read(skey("", "", "b2"))).value(), "2");
-  AtomicResult spanning = rig_.sync(tier.write_atomic(
-      {AtomicOp{skey("app", "", "s1"), "1", std::nullopt}, AtomicOp{skey("mon", "x", "s2"), "2", std::nullopt}}));
+  AtomicResult spanning =
+      rig_.sync(tier.write_atomic({AtomicOp{skey("app", "", "s1"), "1", std::nullopt},
+                                   AtomicOp{skey("mon", "x", "s2"), "2", std::nullopt}}));
   EXPECT_TRUE(spanning.status.is_invalid_argument()) << spanning.status.to_string();
   for (const StoreKey& key : {skey("app", "", "s1"), skey("mon", "x", "s2")}) {
     EXPECT_TRUE(rig_.sync(tier.read(key)).status().is_not_found()) << key.to_string();

@@ -68,8 +68,8 @@ TEST(HybridPrimaryWorld, RunsUnderCrashesTornWritesAndIoErrorsPassAndReplayBitFo
     for (uint64_t seed = 1; seed <= seeds; ++seed) {
       SCOPED_TRACE(btree + " seed " + std::to_string(seed));
       Scenario s = generate_scenario(
-          seed, forced(200, {FaultKind::kCrash, FaultKind::kTornWrites, FaultKind::kIoError},
-                       btree));
+          seed,
+          forced(200, {FaultKind::kCrash, FaultKind::kTornWrites, FaultKind::kIoError}, btree));
       const RunResult first = run_scenario(s);
       ASSERT_TRUE(first.ok()) << describe(first);
       crashes += first.stats.crashes;
