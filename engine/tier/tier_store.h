@@ -33,10 +33,12 @@
 //     backoff on the Clock. The mirror group-commits: it takes the first distinct queued keys
 //     (at most options.async_batch_max_keys), locks them in ascending lock-key order, reads
 //     each from primary and writes them all to backup in ONE write_atomic call (one synced
-//     backup write); a lone key is a plain write. A failed batch leaves every key queued (its
-//     retry reads primary again); a backup whose write_atomic is NotSupported gets one key per
-//     call from then on. A full queue counts an overflow and schedules a full reconcile
-//     (run by the mirror once its queue drains), so nothing is dropped for ever.
+//     backup write); a lone key is a plain write. A batch that is not full first waits
+//     options.async_batch_delay_us on the Clock (1 ms by default: the most it adds to the
+//     backup's lag) unless a flush_backup() caller waits. A failed batch leaves every key
+//     queued (its retry reads primary again); a backup whose write_atomic is NotSupported gets
+//     one key per call from then on. A full queue counts an overflow and schedules a full
+//     reconcile (run by the mirror once its queue drains), so nothing is dropped for ever.
 //   - Listing: list() is ascending by key; list_page() returns primary's pages first (newest
 //     created first), then the ephemeral tier's keys after primary's last page (ascending,
 //     more pages if needed). Primary copies of ephemeral keys (stale) are hidden. Only
