@@ -105,10 +105,24 @@
 // 2.25 / 2.30 s, journaled put_block 2.93 / 2.91 / 2.94 s: 1.10 / 1.19 / 1.14x and 1.33 /
 // 1.29 / 1.28x of raw (cpu_us 215-235 / 140-143 / 232-252). With 1000 us: bulk API 5.85 / 5.64
 // s vs raw 5.53 / 5.50 s (1.06 / 1.03x): what is left is the hash competing for a core with the
-// others' load, not work between two writes. Rounds, one benchmark per process:
-//   for r in 1 2 3 4 5 6; do for b in leveldb sqlite; do
-//     for k in OverlayJournaledBulkPutMany RawBlockPut OverlayJournaledBulkPut; do
-//       build/<dir>/tests/tierkv-bench --benchmark_filter="^BM_$k/$b/blocks:16384/"; done; done; done
+// others' load, not work between two writes. Then, load 1.3-1.9 (the others mostly idle),
+// rounds with the order rotated (the loop below), 256 MiB:
+//   LevelDB  bulk API 2.26 2.09 2.07 2.30 2.16 2.44 s, raw 3.12 1.86 1.82 1.73 1.88 2.01 s,
+//            journaled put_block 6.83 2.39 2.44 2.10 2.40 2.61 s; round ratios bulk API 0.72
+//            1.12 1.14 1.33 1.15 1.21 (median 1.15x), put_block 2.19 1.29 1.34 1.22 1.28 1.30
+//            (median 1.30x); cpu_us 291-357 / 205-239 / 274-360
+//   SQLite   bulk API 2.07 1.96 1.90 2.07 1.97 1.90 s, raw 1.57 1.56 1.70 1.66 1.93 1.55 s,
+//            put_block 2.29 2.26 2.25 2.41 2.21 2.04 s; round ratios 1.31 1.25 1.12 1.24 1.02
+//            1.22 (median 1.23x) and 1.45 1.44 1.32 1.45 1.14 1.31 (median 1.38x)
+// and 1 GiB, LevelDB, 5 rotated rounds: bulk API 38.7 10.4 9.6 61.0 10.4 s, raw 9.2 7.2 7.0 7.3
+// 23.5 s, put_block 11.7 9.7 11.2 18.8 40.2 s (the disk's swings again: 38.7 and 61.0 s
+// against 9.6-10.4 s for the same run); the three undisturbed bulk API runs are 1.38-1.45x of
+// the undisturbed raw ones (cpu_us 314-400 / 186-236 / 318-394). Rounds, one benchmark per
+// process, the order rotated so no benchmark always follows another's clean-up:
+//   ks=(OverlayJournaledBulkPutMany RawBlockPut OverlayJournaledBulkPut)
+//   for r in 0 1 2 3 4 5; do for b in leveldb sqlite; do for j in 0 1 2; do
+//     k=${ks[$(( (r + j) % 3 ))]}
+//     build/<dir>/tests/tierkv-bench --benchmark_filter="^BM_$k/$b/blocks:16384/"; done; done; done
 //
 // Args: block count (4096 = 256 MiB, 16384 = 1 GiB). One iteration each (a fresh store in a
 // fresh temp directory under $TMPDIR or /tmp); open and clean-up are not timed.
