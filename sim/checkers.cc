@@ -151,10 +151,11 @@ bool Checkers::backup_not_older(const StoreKey& key,
 
 bool Checkers::backup_equals_primary(const StoreKey& key,
                                      const std::optional<std::string>& primary,
-                                     const std::optional<std::string>& backup) {
+                                     const std::optional<std::string>& backup,
+                                     std::string_view when) {
   if (count(kCheckBackupPrimary, primary == backup)) return true;
   fail(kCheckBackupPrimary,
-       "when quiescent, primary holds " + value_preview(primary) + " for " + key.to_string() +
+       std::string(when) + ", primary holds " + value_preview(primary) + " for " + key.to_string() +
            " but backup holds " + value_preview(backup),
        model_.history(key));
   return false;

@@ -83,9 +83,11 @@ class Checkers {
   // durable ack since the baseline (no constraint without one: the backup may lag the
   // baseline, which came from primary).
   bool backup_not_older(const StoreKey& key, const std::optional<std::string>& backup_observed);
-  // (3) When quiescent: backup == primary.
+  // (3) When quiescent: backup == primary. when says at which point (after a reconcile, or
+  // after the async mirror said it was drained with no reconcile since).
   bool backup_equals_primary(const StoreKey& key, const std::optional<std::string>& primary,
-                             const std::optional<std::string>& backup);
+                             const std::optional<std::string>& backup,
+                             std::string_view when = "when quiescent");
   // (4) Where a key was found.
   bool routing(const StoreKey& key, bool is_ephemeral, bool in_primary, bool in_backup,
                bool in_ephemeral);

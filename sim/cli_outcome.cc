@@ -201,6 +201,10 @@ std::string describe_scenario(const Scenario& s) {
       << (w.hybrid_primary ? "hybrid(leveldb+" + w.hybrid_btree + ")"
                            : (w.versioned_primary ? "versioned" : "plain"))
       << " backup=" << (w.backup_tier ? (w.async_backup ? "async" : "sync") : "off")
+      << (w.backup_tier && w.async_backup
+              ? "(batch " + std::to_string(w.async_batch_max_keys) + " keys, delay " +
+                    std::to_string(w.async_batch_delay_us) + "us)"
+              : "")
       << " ephemeral=" << (w.ephemeral_tier ? "on" : "off")
       << " overlays=" << (w.overlay_store ? "on" : "off")
       << (w.overlay_journal_puts > 0 ? "(journal " + std::to_string(w.overlay_journal_puts) + ")"

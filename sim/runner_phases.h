@@ -96,6 +96,10 @@ class Run {
   // Checks at quiescent points (runner_checks in runner_phases.cc).
   void check_after_recovery(uint64_t version_before, bool wiped);
   Task<void> check_keys(bool after_crash, bool wiped);
+  // Async backup worlds: waits for the mirror to drain (flush_backup) and, unless a reconcile
+  // was pending or ran meanwhile, checks backup == primary for every durable key before any
+  // reconcile could repair it. Skipped while a backup outage would outlast the check's bound.
+  Task<void> check_mirror_drained();
   Task<void> check_pagination();
   // (5) + (1) The HybridStore's merged scan: pages == one scan == both sides, ascending, and
   // every key's value legal for the model (no phantom).

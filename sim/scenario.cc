@@ -23,6 +23,7 @@ constexpr uint64_t kPpmMax = 1'000'000;
 constexpr uint64_t kClientsMax = 1024;
 constexpr uint64_t kValueBytesMax = 16u << 20;
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kAsyncBatchDelayUsMax = 10'000'000;  // a batch delay longer than 10 s: a typo
 constexpr std::array<std::string_view, 4> kBackends = {"memory", "leveldb", "sqlite", "lmdb"};
 
 constexpr std::array<std::string_view, kOpKindCount> kOpKindNames = {
@@ -111,15 +112,17 @@ Status read_string_list(const Json& j, const std::string& path, std::string_view
 }
 
 Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
-  // The last three are optional: files written before hybrid_btree have a SQLite B-tree side,
+  // The last five are optional: files written before hybrid_btree have a SQLite B-tree side,
   // files written before overlay_journal_puts an overlay store without journaled puts, files
-  // written before hybrid_primary the backend's store as TierStore's primary.
-  static constexpr std::array<std::string_view, 16> kFields = {
+  // written before hybrid_primary the backend's store as TierStore's primary, files written
+  // before the async_batch_* fields an async mirror with TierStore's default batching.
+  static constexpr std::array<std::string_view, 18> kFields = {
       "backend", "versioned_primary", "hybrid", "ephemeral_tier", "backup_tier", "async_backup",
       "async_backup_queue_capacity", "overlay_store", "snapshot_interval_versions",
       "keep_snapshots", "wal_segment_size_bytes", "sector_size_bytes", "latency_us_max",
-      "hybrid_btree", "overlay_journal_puts", "hybrid_primary"};
-  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 3));
+      "hybrid_btree", "overlay_journal_puts", "hybrid_primary", "async_batch_max_keys",
+      "async_batch_delay_us"};
+  TIERKV_RETURN_IF_ERROR(check_object(j, path, kFields, kFields.size() - 5));
   TIERKV_RETURN_IF_ERROR(read_string(j, path, "backend", &world->backend));
   bool known_backend = false;
   for (std::string_view backend : kBackends) known_backend = known_backend || backend == world->backend;
@@ -145,6 +148,17 @@ Status parse_world(const Json& j, const std::string& path, WorldConfig* world) {
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "async_backup", &world->async_backup));
   TIERKV_RETURN_IF_ERROR(read_u32(j, path, "async_backup_queue_capacity", kU32Max,
                                   &world->async_backup_queue_capacity));
+  if (j.contains("async_batch_max_keys")) {
+    TIERKV_RETURN_IF_ERROR(read_u32(j, path, "async_batch_max_keys", 1u << 20,
+                                    &world->async_batch_max_keys));
+    if (world->async_batch_max_keys == 0) {
+      return field_error(join(path, "async_batch_max_keys"), "must be at least 1");
+    }
+  }
+  if (j.contains("async_batch_delay_us")) {
+    TIERKV_RETURN_IF_ERROR(read_u64(j, path, "async_batch_delay_us", kAsyncBatchDelayUsMax,
+                                    &world->async_batch_delay_us));
+  }
   TIERKV_RETURN_IF_ERROR(read_bool(j, path, "overlay_store", &world->overlay_store));
   if (j.contains("overlay_journal_puts")) {
     TIERKV_RETURN_IF_ERROR(read_u32(j, path, "overlay_journal_puts", 1u << 20,
@@ -258,6 +272,8 @@ OrderedJson world_to_json(const WorldConfig& w) {
                      {"backup_tier", w.backup_tier},
                      {"async_backup", w.async_backup},
                      {"async_backup_queue_capacity", w.async_backup_queue_capacity},
+                     {"async_batch_max_keys", w.async_batch_max_keys},
+                     {"async_batch_delay_us", w.async_batch_delay_us},
                      {"overlay_store", w.overlay_store},
                      {"overlay_journal_puts", w.overlay_journal_puts},
                      {"snapshot_interval_versions", w.snapshot_interval_versions},

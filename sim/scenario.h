@@ -29,6 +29,10 @@ struct WorldConfig {
   bool backup_tier = true;
   bool async_backup = false;
   uint32_t async_backup_queue_capacity = 16;
+  // The async mirror's TierStoreOptions::async_batch_max_keys (>= 1) and async_batch_delay_us.
+  // Optional in scenario files: absent means TierStore's defaults (64 keys, 1000 us).
+  uint32_t async_batch_max_keys = 64;
+  uint64_t async_batch_delay_us = 1000;
   bool overlay_store = false;
   // The overlay store's OverlayStoreOptions::journal_puts_max (0: format 3, every put writes its
   // metadata; N: journaled puts, format 4). Optional in scenario files: absent means 0.

@@ -42,6 +42,16 @@ WorldConfig generate_world(Prng& prng, const GenerateOptions& options) {
   world.backup_tier = prng.chance(2, 3);
   world.async_backup = world.backup_tier && prng.chance(1, 4);
   world.async_backup_queue_capacity = static_cast<uint32_t>(prng.range(2, 32));
+  if (world.async_backup) {
+    // The mirror's batching, drawn from a fork of a copy of the stream: every other draw (and
+    // every world without an async mirror) stays what it was for the seed.
+    Prng copy = prng;
+    Prng side = copy.fork();
+    static constexpr uint32_t kBatchKeys[] = {1, 4, 64};
+    static constexpr uint64_t kBatchDelaysUs[] = {0, 1000, 5000};
+    world.async_batch_max_keys = pick(side, kBatchKeys);
+    world.async_batch_delay_us = pick(side, kBatchDelaysUs);
+  }
   static constexpr uint64_t kIntervals[] = {0, 4, 16, 64};
   world.snapshot_interval_versions = pick(prng, kIntervals);
   world.keep_snapshots = static_cast<uint32_t>(prng.range(1, 3));

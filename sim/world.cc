@@ -272,6 +272,8 @@ void World::build_stores() {
   TierStoreOptions options;
   options.backup_mode = config_.async_backup ? BackupMode::kAsync : BackupMode::kSync;
   options.async_queue_capacity = std::max<uint32_t>(config_.async_backup_queue_capacity, 1);
+  options.async_batch_max_keys = std::max<uint32_t>(config_.async_batch_max_keys, 1);
+  options.async_batch_delay_us = config_.async_batch_delay_us;
   top_ = std::make_unique<TierStore>(executor_, tiers, std::move(options));
 }
 

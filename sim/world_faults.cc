@@ -23,10 +23,12 @@ bool FaultyKvStore::window_active() const {
 }
 
 // BUGGIFY "backup.delay_write": the backup write already holds its call-order ticket (taken
-// when inner_.write/remove was called); it only starts later, so the primary runs ahead.
-Task<Status> FaultyKvStore::maybe_delayed(Task<Status> work) {
+// when inner_.write/remove/write_atomic was called); it only starts later, so the primary runs
+// ahead.
+template <typename T>
+Task<T> FaultyKvStore::maybe_delayed(Task<T> work) {
   if (!TIERKV_BUGGIFY("backup.delay_write")) return work;
-  return [](Executor* executor, Task<Status> inner) -> Task<Status> {
+  return [](Executor* executor, Task<T> inner) -> Task<T> {
     co_await executor->sleep_us(kBuggifyBackupDelayUs);
     co_return co_await std::move(inner);
   }(&executor_, std::move(work));
@@ -101,9 +103,12 @@ Task<Result<uint64_t>> FaultyKvStore::compare_and_swap(StoreKey key, uint64_t ex
 }
 
 Task<AtomicResult> FaultyKvStore::write_atomic(std::vector<AtomicOp> ops) {
-  Status gated = co_await gate("write_atomic");
-  if (!gated.ok()) co_return AtomicResult{std::move(gated), {}};
-  co_return co_await inner_.write_atomic(std::move(ops));
+  if (!window_active()) return maybe_delayed(inner_.write_atomic(std::move(ops)));
+  return [](FaultyKvStore* self, std::vector<AtomicOp> o) -> Task<AtomicResult> {
+    Status gated = co_await self->gate("write_atomic");
+    if (!gated.ok()) co_return AtomicResult{std::move(gated), {}};
+    co_return co_await self->inner_.write_atomic(std::move(o));
+  }(this, std::move(ops));
 }
 
 Task<Result<std::vector<NamespacePair>>> FaultyKvStore::list_namespaces() {

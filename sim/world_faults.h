@@ -8,8 +8,9 @@
 //   - The windows, the healed flag and the counts live in a FaultWindows the runner owns, so
 //     they outlast the decorator (rebuilt at every restart) and heal() ends every window now
 //     (the liveness phase) for every later decorator too.
-//   - write()/remove() forward to the inner store's write()/remove() before their first
-//     suspension when no window is active, so the inner store's call order is the caller's.
+//   - write()/remove()/write_atomic() forward to the inner store's call before their first
+//     suspension when no window is active, so the inner store's call order is the caller's;
+//     BUGGIFY "backup.delay_write" may then hold any of them back.
 // Thread-safety: coroutines of one executor.
 #pragma once
 
@@ -66,7 +67,8 @@ class FaultyKvStore final : public KvStore {
   // OK, or Unavailable if an outage window covers now; sleeps through a slow window first.
   Task<Status> gate(std::string what);
   // work, or work started kBuggifyBackupDelayUs later when BUGGIFY "backup.delay_write" fires.
-  Task<Status> maybe_delayed(Task<Status> work);
+  template <typename T>
+  Task<T> maybe_delayed(Task<T> work);
   // Whether a window of either kind covers now (so a call must go through gate()).
   bool window_active() const;
 

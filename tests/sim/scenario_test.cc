@@ -138,6 +138,36 @@ TEST(ScenarioJson, OverlayJournalPutsIsOptionalAndCheckedWhenPresent) {
                "world.overlay_journal_puts: expected an unsigned integer");
 }
 
+TEST(ScenarioJson, AsyncBatchFieldsAreOptionalAndCheckedWhenPresent) {
+  // A file written before the fields existed has an async mirror with TierStore's defaults.
+  nlohmann::json old = nlohmann::json::parse(scenario_to_json(small_scenario()));
+  old["world"]["async_backup"] = true;
+  old["world"].erase("async_batch_max_keys");
+  old["world"].erase("async_batch_delay_us");
+  Result<Scenario> parsed = scenario_from_json(old.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->world.async_batch_max_keys, 64u);
+  EXPECT_EQ(parsed->world.async_batch_delay_us, 1000u);
+  Scenario batched = small_scenario();
+  batched.world.async_backup = true;
+  batched.world.async_batch_max_keys = 4;
+  batched.world.async_batch_delay_us = 5000;
+  const std::string json = scenario_to_json(batched);
+  EXPECT_NE(json.find("\"async_batch_max_keys\":4"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"async_batch_delay_us\":5000"), std::string::npos) << json;
+  parsed = scenario_from_json(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(*parsed, batched);
+  expect_error(parse_edited([](auto& j) { j["world"]["async_batch_max_keys"] = 0; }),
+               "world.async_batch_max_keys: must be at least 1");
+  expect_error(parse_edited([](auto& j) { j["world"]["async_batch_max_keys"] = -4; }),
+               "world.async_batch_max_keys: must not be negative");
+  expect_error(parse_edited([](auto& j) { j["world"]["async_batch_delay_us"] = "1ms"; }),
+               "world.async_batch_delay_us: expected an unsigned integer");
+  expect_error(parse_edited([](auto& j) { j["world"]["async_batch_delay_us"] = 10'000'001; }),
+               "world.async_batch_delay_us: 10000001 exceeds 10000000");
+}
+
 TEST(ScenarioJson, MalformedTextIsAnErrorNotACrash) {
   for (const char* text : {"", "{", "[]", "null", "{\"seed\": }", "\xff\xfe", "42",
                            "{\"format_version\": 1} trailing"}) {
