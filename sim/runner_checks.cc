@@ -30,7 +30,7 @@ Task<Result<std::optional<std::string>>> read_optional(KvStore* store, StoreKey 
 
 RunResult Run::execute() {
   if (!reopen(0, false)) {
-    if (result_.violations.empty()) {
+    if (result_.violations.empty() && !detected_corruption_) {
       result_.setup_error = Status::invalid_argument("cannot open the world for seed " +
                                                      std::to_string(scenario_.seed));
     }

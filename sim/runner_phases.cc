@@ -300,7 +300,10 @@ bool Run::reopen(uint64_t version_before, bool wiped) {
     ++result_.stats.crashes;
   }
   aborted_ = true;
-  if (over_budget_fired_ && last.is_corruption()) return false;  // a clear detection: allowed
+  if (over_budget_fired_ && last.is_corruption()) {  // a clear detection: allowed
+    detected_corruption_ = true;  // noted above ("reopen failed: Corruption ...")
+    return false;
+  }
   result_.violations.push_back(Violation{
       kCheckRecovery, "the world cannot be reopened after a crash: " + last.to_string(), ""});
   return false;

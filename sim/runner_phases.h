@@ -158,6 +158,9 @@ class Run {
   bool over_budget_fired_ = false;
   bool crashed_ = false;  // the env hit a crash point; the dead world's calls are failing out
   bool aborted_ = false;  // the run cannot continue (a violation or a detected corruption)
+  // A reopen failed with Corruption after over-budget damage: an allowed detection (also when
+  // it is the world's first open, whose own files the damage hit).
+  bool detected_corruption_ = false;
   // Overlay quota clients reserved and have not released (see ClientContext).
   uint64_t overlay_reserved_bytes_ = 0;
 };

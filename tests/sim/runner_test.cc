@@ -161,5 +161,20 @@ TEST(RunnerBugs, AnAckedButUnsyncedWriteIsCaughtByTheRecoveryChecker) {
   EXPECT_EQ(run_scenario(*reparsed, lying).trace_hex, first_trace);
 }
 
+// Over budget, bit rot may hit the files the world's first open writes (its first snapshot, a
+// working copy) and that open's retry then fails with Corruption: a clear detection, allowed
+// over budget exactly like a failed reopen after a crash, not a scenario that cannot run.
+TEST(RunnerOverBudget, CorruptionDetectedByTheFirstOpenIsAnAllowedDetection) {
+  GenerateOptions options = options_with(400);
+  options.over_budget = true;
+  uint64_t first_open_detections = 0;
+  for (uint64_t seed = 1; seed <= 130; ++seed) {
+    const RunResult result = run_scenario(generate_scenario(seed, options));
+    EXPECT_TRUE(result.setup_error.ok()) << "seed " << seed << ": " << describe(result);
+    if (result.stats.ops_issued == 0 && result.violations.empty()) ++first_open_detections;
+  }
+  EXPECT_GT(first_open_detections, 0u) << "no seed's first open met the injected bit rot";
+}
+
 }  // namespace
 }  // namespace tierkv::sim
