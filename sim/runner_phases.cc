@@ -276,10 +276,13 @@ bool Run::reopen(uint64_t version_before, bool wiped) {
                              lmdb_root_ ? lmdb_root_->path() : std::string());
     faults_active_ = false;
     env_.clear_crash_point();
-    if (world.ok() && env_fault_since_restart_) {
+    if (world.ok() && (env_fault_since_restart_ || env_.crashed())) {
       // An injected error hit a recovery that still succeeded (e.g. a LevelDB compaction it
-      // started): the stores may refuse work until reopened, as after a phase that saw one.
-      world = Status::io_error("an injected error hit recovery; reopening again");
+      // started): the stores may refuse work until reopened, as after a phase that saw one. A
+      // crash point met there (a swallowed error) killed the process: every later Env call
+      // would fail, so it restarts.
+      world = Status::io_error(env_.crashed() ? "a crash point hit recovery; reopening again"
+                                              : "an injected error hit recovery; reopening again");
       executor_.shutdown();
     }
     if (world.ok()) {

@@ -176,5 +176,19 @@ TEST(RunnerOverBudget, CorruptionDetectedByTheFirstOpenIsAnAllowedDetection) {
   EXPECT_GT(first_open_detections, 0u) << "no seed's first open met the injected bit rot";
 }
 
+// A crash point met inside a reopen that still succeeds (its error swallowed, e.g. by a
+// HybridStore side's background work) kills the process: the run restarts instead of going on
+// with an Env whose every call fails (seed 3924 of --hybrid used to go on, fail every check
+// read and abort on the unsettled model at its next rollback).
+TEST(RunnerCrashes, ACrashPointMetByASucceedingReopenRestartsTheProcess) {
+  GenerateOptions options = options_with(400);
+  options.hybrid = true;
+  const Scenario scenario = generate_scenario(3924, options);
+  const RunResult result = run_scenario(scenario);
+  EXPECT_TRUE(result.ok()) << describe(result);
+  EXPECT_GT(result.stats.crashes, 2u);
+  EXPECT_EQ(result.stats.ops_issued, 400u);
+}
+
 }  // namespace
 }  // namespace tierkv::sim
