@@ -153,7 +153,7 @@ Status SqliteBackend::query_int(const char* sql, int64_t* out) {
 
 Status SqliteBackend::check_open() const {
   if (db_ == nullptr) return Status::io_error("sqlite " + options_.dir + " is closed");
-  return Status();
+  return commit_failure_;
 }
 
 Status SqliteBackend::error(const std::string& what, int rc) const {
@@ -235,10 +235,23 @@ Status SqliteBackend::write(const WriteBatch& batch) {
   if (batch.empty()) return Status();
   TIERKV_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
   Status status = apply_batch(batch);
-  if (status.ok()) status = exec("COMMIT");
+  if (!status.ok()) {
+    // No commit frame of the batch reached the WAL: rolling back decides its outcome.
+    if (sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+    return status;
+  }
+  status = exec("COMMIT");
+  if (status.ok()) return status;
   // A failed COMMIT may leave the transaction open (e.g. an I/O error): roll it back so the
-  // batch is all-or-nothing in this connection too.
-  if (!status.ok() && sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+  // batch is all-or-nothing in this connection too. Its frames may already be in the WAL, so
+  // the batch can reappear on reopen although this connection no longer shows it: refuse
+  // every call until the store is reopened (a caller that read "absent" and skipped a remove
+  // would otherwise be overtaken by the failed batch on recovery).
+  if (sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
+  commit_failure_ = Status::io_error("sqlite " + options_.dir +
+                                     " refuses calls until reopened: an earlier COMMIT failed "
+                                     "and may still be applied on recovery (" +
+                                     status.to_string() + ")");
   return status;
 }
 

@@ -21,6 +21,10 @@
 //   - With options.sync, an OK put/remove/write is committed and fsync'ed in the WAL: it
 //     survives a power cut. Each write(batch) is one transaction: all-or-nothing, also across a
 //     crash; a failed batch is rolled back.
+//   - A failed COMMIT poisons the backend: every later call fails with that error until the
+//     store is reopened. (SQLite may have written the batch's WAL frames before its sync
+//     failed, so the batch can reappear on reopen, while this connection rolled it back and
+//     answers reads without it; reopening is the only way to learn the batch's outcome.)
 //   - Scans are ordered bytewise (BLOB comparison), `key >= start AND key < end`.
 //   - checkpoint(dir): the online backup API copies the database into <dir>/kv.db through the
 //     same VFS; the copy is synced and dir and its parent sync_dir'd. Later writes do not reach it.
@@ -95,6 +99,7 @@ class SqliteBackend final : public Backend {
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<SqliteVfs> vfs_;
   sqlite3* db_ = nullptr;
+  Status commit_failure_;  // the first failed COMMIT; every call fails with it until reopen
   sqlite3_stmt* get_stmt_ = nullptr;
   sqlite3_stmt* put_stmt_ = nullptr;
   sqlite3_stmt* put_big_stmt_ = nullptr;  // appends a large value to table big
