@@ -475,6 +475,7 @@ TIERKV_TIER_BENCH(BM_TierWithBackup);
 BENCHMARK(BM_TierAsyncBackup)
     ->Args({1, 256, 1, 1000})  // the default delay
     ->Args({1, 256, 1, 0})
+    ->Args({1, 256, 1, 5000})  // a longer wait: fewer backup syncs fighting primary's
     ->Args({8, 512, 1, 1000})
     ->Args({8, 8192, 0, 1000})
     ->ArgNames({"clients", "writes", "synced", "delay_us"})
