@@ -1,12 +1,14 @@
 #include "engine/backends/leveldb_backend.h"
 
 #include <cassert>
+#include <optional>
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
 #include "engine/backends/backend_util.h"
 #include "engine/backends/leveldb_env_bridge.h"
+#include "engine/core/crc32c.h"
 #include "engine/io/env_util.h"
 
 namespace tierkv {
@@ -39,6 +41,77 @@ Status convert(const std::string& dir, const std::string& what, const leveldb::S
   return Status::io_error(std::move(msg));
 }
 
+// LevelDB's log format (its log_format.h), used by the MANIFEST: 32 KiB blocks of records, each
+// a 7-byte header (masked CRC32C of type + payload, 16-bit little-endian length, type 1 full,
+// 2 first, 3 middle, 4 last) and its payload; a block's last < 7 bytes are zero padding.
+constexpr size_t kLogBlockBytes = 32768;
+constexpr size_t kLogHeaderBytes = 7;
+
+// The end of the valid record starting at offset, and its type; nullopt if none starts there.
+std::optional<std::pair<size_t, uint8_t>> log_record_at(std::string_view log, size_t offset) {
+  if (offset + kLogHeaderBytes > log.size()) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(log.data() + offset);
+  const uint32_t stored = static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+                          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+  const size_t length = static_cast<size_t>(p[4]) | static_cast<size_t>(p[5]) << 8;
+  const uint8_t type = p[6];
+  if (type < 1 || type > 4) return std::nullopt;
+  if (offset % kLogBlockBytes + kLogHeaderBytes + length > kLogBlockBytes) return std::nullopt;
+  if (offset + kLogHeaderBytes + length > log.size()) return std::nullopt;
+  if (crc32c::unmask(stored) != crc32c::value(log.substr(offset + 6, 1 + length))) {
+    return std::nullopt;
+  }
+  return std::make_pair(offset + kLogHeaderBytes + length, type);
+}
+
+}  // namespace
+
+std::optional<uint64_t> leveldb_log_torn_tail(std::string_view log) {
+  size_t offset = 0;
+  size_t complete = 0;  // end of the last full or last-fragment record
+  for (;;) {
+    const size_t left_in_block = kLogBlockBytes - offset % kLogBlockBytes;
+    if (left_in_block < kLogHeaderBytes) {
+      offset += left_in_block;  // the writer's zero padding
+      continue;
+    }
+    if (offset >= log.size()) return std::nullopt;  // every record checks out
+    auto record = log_record_at(log, offset);
+    if (!record) break;
+    offset = record->first;
+    if (record->second == 1 || record->second == 4) complete = offset;
+  }
+  // A MANIFEST becomes current only once its first record is synced: damage there is not a
+  // torn append.
+  if (complete == 0) return std::nullopt;
+  // The first damaged byte is at offset: a torn tail only if no valid record starts after it
+  // (one that does means damage inside the log, which is not cut).
+  for (size_t at = offset + 1; at + kLogHeaderBytes <= log.size(); ++at) {
+    if (log_record_at(log, at)) return std::nullopt;
+  }
+  return complete;
+}
+
+namespace {
+
+// Cuts a torn tail off the MANIFEST named by dir/CURRENT (see leveldb_backend.h). Returns
+// whether it cut anything.
+Result<bool> cut_torn_manifest_tail(Env& env, const std::string& dir) {
+  TIERKV_ASSIGN_OR_RETURN(std::string current, read_file_to_string(env, join_path(dir, "CURRENT")));
+  if (current.empty() || current.back() != '\n') return false;
+  current.pop_back();
+  if (current.find('/') != std::string::npos || current.rfind("MANIFEST-", 0) != 0) return false;
+  const std::string path = join_path(dir, current);
+  TIERKV_ASSIGN_OR_RETURN(std::string manifest, read_file_to_string(env, path));
+  const std::optional<uint64_t> keep = leveldb_log_torn_tail(manifest);
+  if (!keep || *keep >= manifest.size()) return false;
+  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env.open_file(path, OpenMode::kReadWrite));
+  TIERKV_RETURN_IF_ERROR(file->truncate(*keep));
+  TIERKV_RETURN_IF_ERROR(file->sync());
+  TIERKV_RETURN_IF_ERROR(file->close());
+  return true;
+}
+
 }  // namespace
 
 LevelDbBackend::LevelDbBackend(BackendOptions options) : options_(std::move(options)) {}
@@ -60,6 +133,15 @@ Result<std::unique_ptr<LevelDbBackend>> LevelDbBackend::open(const BackendOption
   leveldb::DB* db = nullptr;
   leveldb::Status status = leveldb::DB::Open(db_options, options.dir, &db);
   backend->drain();
+  if (status.IsCorruption()) {
+    Result<bool> cut = cut_torn_manifest_tail(*options.env, options.dir);
+    if (cut.ok() && *cut) {
+      delete db;
+      db = nullptr;
+      status = leveldb::DB::Open(db_options, options.dir, &db);
+      backend->drain();
+    }
+  }
   if (!status.ok()) {
     delete db;
     backend->drain();

@@ -20,12 +20,21 @@
 //     A caller that read "absent" and skipped a remove would then be overtaken by the failed
 //     batch on recovery. Reopening is the only way to learn the batch's outcome.)
 //   - A failed read of a log during open fails the open (see LevelDbEnvBridge).
+//   - A torn MANIFEST tail is cut: LevelDB appends each version edit to its MANIFEST and then
+//     syncs it, and refuses to open ("Corruption: checksum mismatch") when a power cut left
+//     garbage in the unsynced tail of that append. When open fails with Corruption and every
+//     byte after the MANIFEST's last complete record is damaged (no valid record starts
+//     there), open cuts those bytes durably and tries once more: the edit was never synced, so
+//     LevelDB never acted on it. Damage followed by a valid record is left alone (Corruption).
 // Errors name the directory and, where there is one, the key.
 // Thread-safety: one thread at a time (Backend's rule).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/backends/backend.h"
 
@@ -37,6 +46,12 @@ class WriteBatch;
 namespace tierkv {
 
 class LevelDbEnvBridge;
+
+// For a file in LevelDB's log format (a MANIFEST): the length of its prefix that ends with its
+// last complete record, when every byte after that is damaged (a torn tail: no valid record
+// starts after the first bad byte); nullopt when every record checks out, when a valid
+// record follows the damage, or when no record before the damage is complete.
+std::optional<uint64_t> leveldb_log_torn_tail(std::string_view log);
 
 struct LevelDbTuning {
   // Memtable size before a flush to level 0. Small values make compactions frequent (tests).
