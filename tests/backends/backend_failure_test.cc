@@ -1,11 +1,15 @@
-// LevelDbBackend under I/O errors the simulator found costly (both lost acknowledged writes
-// before they were fixed; their scenarios are in scenarios/regressions/leveldb_*.json):
+// LevelDbBackend and SqliteBackend under failures the simulator found costly (their scenarios
+// are in scenarios/regressions/leveldb_*.json and sqlite_*.json). LevelDB:
 //   - a failed read of a log while opening must fail the open (LevelDB would otherwise drop the
 //     rest of the log as if it were a torn tail and delete it), and a later open gets it all;
 //   - a failed write poisons the backend until reopened (LevelDB may have logged the batch
 //     before its sync failed, yet still answers reads without it);
 //   - a torn MANIFEST tail (garbage from an unsynced append) is cut at open, damage inside the
 //     MANIFEST is not.
+// SQLite: a failed COMMIT poisons the backend until reopened (SQLite may have written the
+// batch's WAL frames before the sync failed; a remove that read "absent" and wrote nothing was
+// acknowledged, and the failed write came back over it after a restart: hybrid-primary world,
+// memory seed 1209).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -13,6 +17,7 @@
 #include <string>
 
 #include "engine/backends/leveldb_backend.h"
+#include "engine/backends/sqlite_backend.h"
 #include "engine/core/crc32c.h"
 #include "engine/io/env_util.h"
 #include "sim/runtime/prng.h"
@@ -34,15 +39,69 @@ struct SimRig {
   BackendOptions options{&env, &clock, "/db", /*sync=*/true, /*seed=*/1};
 };
 
+// Puts kKeys keys into a fresh backend and closes it.
+template <typename B>
+void fill(SimRig& rig) {
+  auto backend = B::open(rig.options);
+  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  for (uint64_t i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE((*backend)->put(test_key(i), test_value(i, 100)).ok());
+  }
+}
+
+// Opens the backend and expects every key fill() wrote.
+template <typename B>
+void expect_filled(SimRig& rig) {
+  auto reopened = B::open(rig.options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  for (uint64_t i = 0; i < kKeys; ++i) {
+    auto value = (*reopened)->get(test_key(i));
+    ASSERT_TRUE(value.ok()) << test_key(i) << ": " << value.status().to_string();
+    EXPECT_EQ(*value, test_value(i, 100));
+  }
+}
+
+// A write whose sync fails has an unknown outcome until reopen: every call fails until then,
+// naming the reopen; afterwards the store answers again with either outcome.
+template <typename B>
+void expect_failed_write_poisons_until_reopen(const std::string& failed_step) {
+  SimRig rig;
+  auto backend = B::open(rig.options);
+  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
+  ASSERT_TRUE((*backend)->put("a", "1").ok());
+  rig.env.set_fault_hook([](const sim::SimOp& op) -> Status {
+    if (op.kind == sim::SimOpKind::kSync) return Status::io_error("injected EIO on sync");
+    return Status();
+  });
+  Status failed = (*backend)->put("b", "2");  // written, sync failed: outcome unknown
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.to_string().find(failed_step), std::string::npos) << failed.to_string();
+  rig.env.set_fault_hook({});
+  auto read = (*backend)->get("b");
+  ASSERT_FALSE(read.ok()) << "a poisoned backend must not answer 'absent' for b";
+  EXPECT_FALSE(read.status().is_not_found()) << read.status().to_string();
+  EXPECT_NE(read.status().to_string().find("reopen"), std::string::npos)
+      << read.status().to_string();
+  EXPECT_FALSE((*backend)->get("a").ok());
+  EXPECT_FALSE((*backend)->remove("b").ok()) << "a remove must not be acknowledged either";
+  EXPECT_FALSE((*backend)->scan(KeyRange{"", ""}, 0).ok());
+  EXPECT_FALSE((*backend)->put("c", "3").ok());
+  backend->reset();
+  auto reopened = B::open(rig.options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
+  auto a = (*reopened)->get("a");
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_EQ(*a, "1");
+  auto b = (*reopened)->get("b");  // either outcome is legal; the store answers again
+  EXPECT_TRUE(b.ok() || b.status().is_not_found()) << b.status().to_string();
+  EXPECT_TRUE((*reopened)->remove("b").ok());
+  EXPECT_TRUE((*reopened)->get("b").status().is_not_found());
+  EXPECT_TRUE((*reopened)->put("c", "3").ok());
+}
+
 TEST(LevelDbFailures, ALogReadErrorDuringOpenFailsTheOpenAndALaterOpenRecoversEverything) {
   SimRig rig;
-  {
-    auto backend = LevelDbBackend::open(rig.options);
-    ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-    for (uint64_t i = 0; i < kKeys; ++i) {
-      ASSERT_TRUE((*backend)->put(test_key(i), test_value(i, 100)).ok());
-    }
-  }  // the writes are only in the log (no memtable flush at this size)
+  fill<LevelDbBackend>(rig);  // the writes are only in the log (no memtable flush at this size)
   uint64_t log_reads = 0;
   rig.env.set_fault_hook([&](const sim::SimOp& op) -> Status {
     const std::string path(op.path);
@@ -57,42 +116,15 @@ TEST(LevelDbFailures, ALogReadErrorDuringOpenFailsTheOpenAndALaterOpenRecoversEv
       << failed.status().to_string();
   EXPECT_EQ(log_reads, 1u);
   rig.env.set_fault_hook({});
-  auto reopened = LevelDbBackend::open(rig.options);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  for (uint64_t i = 0; i < kKeys; ++i) {
-    auto value = (*reopened)->get(test_key(i));
-    ASSERT_TRUE(value.ok()) << test_key(i) << ": " << value.status().to_string();
-    EXPECT_EQ(*value, test_value(i, 100));
-  }
+  expect_filled<LevelDbBackend>(rig);
 }
 
 TEST(LevelDbFailures, AFailedWritePoisonsTheBackendUntilReopened) {
-  SimRig rig;
-  auto backend = LevelDbBackend::open(rig.options);
-  ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-  ASSERT_TRUE((*backend)->put("a", "1").ok());
-  rig.env.set_fault_hook([](const sim::SimOp& op) -> Status {
-    if (op.kind == sim::SimOpKind::kSync) return Status::io_error("injected EIO on sync");
-    return Status();
-  });
-  EXPECT_FALSE((*backend)->put("b", "2").ok());  // logged, sync failed: outcome unknown
-  rig.env.set_fault_hook({});
-  auto read = (*backend)->get("b");
-  ASSERT_FALSE(read.ok()) << "a poisoned backend must not answer 'absent' for b";
-  EXPECT_FALSE(read.status().is_not_found()) << read.status().to_string();
-  EXPECT_NE(read.status().to_string().find("reopen"), std::string::npos)
-      << read.status().to_string();
-  EXPECT_FALSE((*backend)->get("a").ok());
-  EXPECT_FALSE((*backend)->put("c", "3").ok());
-  backend->reset();
-  auto reopened = LevelDbBackend::open(rig.options);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  auto a = (*reopened)->get("a");
-  ASSERT_TRUE(a.ok()) << a.status().to_string();
-  EXPECT_EQ(*a, "1");
-  auto b = (*reopened)->get("b");  // either outcome is legal; the store answers again
-  EXPECT_TRUE(b.ok() || b.status().is_not_found()) << b.status().to_string();
-  EXPECT_TRUE((*reopened)->put("c", "3").ok());
+  expect_failed_write_poisons_until_reopen<LevelDbBackend>("write of");
+}
+
+TEST(SqliteFailures, AFailedCommitPoisonsTheBackendUntilReopened) {
+  expect_failed_write_poisons_until_reopen<SqliteBackend>("COMMIT");
 }
 
 // A damaged store is Corruption (a detection callers and the simulator tell apart from an I/O
@@ -149,31 +181,17 @@ TEST(LevelDbFailures, OnlyDamageAfterTheLastGoodRecordIsATornManifestTail) {
 // "Corruption: checksum mismatch" although nothing acknowledged depended on that edit.
 TEST(LevelDbFailures, ATornManifestTailIsCutAndTheStoreOpensWithEverything) {
   SimRig rig;
-  {
-    auto backend = LevelDbBackend::open(rig.options);
-    ASSERT_TRUE(backend.ok()) << backend.status().to_string();
-    for (uint64_t i = 0; i < kKeys; ++i) {
-      ASSERT_TRUE((*backend)->put(test_key(i), test_value(i, 100)).ok());
-    }
-  }
+  fill<LevelDbBackend>(rig);
   auto current = read_file_to_string(rig.env, "/db/CURRENT");
   ASSERT_TRUE(current.ok()) << current.status().to_string();
   const std::string manifest = "/db/" + current->substr(0, current->size() - 1);
-  auto size = rig.env.file_size(manifest);
-  ASSERT_TRUE(size.ok()) << size.status().to_string();
   {
     auto file = rig.env.open_file(manifest, OpenMode::kReadWrite);
     ASSERT_TRUE(file.ok()) << file.status().to_string();
     ASSERT_TRUE((*file)->append(kTornRecord).ok());
     ASSERT_TRUE((*file)->close().ok());
   }
-  auto reopened = LevelDbBackend::open(rig.options);
-  ASSERT_TRUE(reopened.ok()) << reopened.status().to_string();
-  for (uint64_t i = 0; i < kKeys; ++i) {
-    auto value = (*reopened)->get(test_key(i));
-    ASSERT_TRUE(value.ok()) << test_key(i) << ": " << value.status().to_string();
-    EXPECT_EQ(*value, test_value(i, 100));
-  }
+  expect_filled<LevelDbBackend>(rig);
 }
 
 // Damage followed by a valid record is not a torn append: open still fails with Corruption and
