@@ -93,6 +93,7 @@ Scenario make_scenario(uint64_t seed, const std::string& backend, WorldKind kind
   if (kind == WorldKind::kMemory) {
     scenario.world.volatile_memory = true;
     scenario.world.versioned_primary = false;
+    scenario.world.hybrid_primary = false;  // every tier on memory (a hybrid primary is not)
     std::erase_if(scenario.ops, [](const Op& op) {
       return op.kind == OpKind::kSnapshot || op.kind == OpKind::kRollback;
     });
