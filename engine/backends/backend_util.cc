@@ -30,4 +30,11 @@ Status copy_file_synced(Env& env, const std::string& from, const std::string& to
   return file->close();
 }
 
+Status refused_until_reopened(std::string_view store, std::string_view step,
+                              const Status& failure) {
+  return Status::io_error(std::string(store) + " refuses calls until reopened: an earlier " +
+                          std::string(step) + " failed and may still be applied on recovery (" +
+                          failure.to_string() + ")");
+}
+
 }  // namespace tierkv

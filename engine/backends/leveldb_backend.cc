@@ -135,9 +135,7 @@ Result<std::unique_ptr<LevelDbBackend>> LevelDbBackend::open(const BackendOption
   backend->drain();
   if (status.IsCorruption()) {
     Result<bool> cut = cut_torn_manifest_tail(*options.env, options.dir);
-    if (cut.ok() && *cut) {
-      delete db;
-      db = nullptr;
+    if (cut.ok() && *cut) {  // (a failed Open leaves db null)
       status = leveldb::DB::Open(db_options, options.dir, &db);
       backend->drain();
     }
@@ -234,10 +232,7 @@ Status LevelDbBackend::write_native(leveldb::WriteBatch& native, size_t ops,
                           "write of " + std::to_string(ops) + " op(s) starting at key '" +
                               printable_key(first_key) + "'",
                           status);
-  write_failure_ = Status::io_error("leveldb " + options_.dir +
-                                    " refuses calls until reopened: an earlier write failed "
-                                    "and may still be applied on recovery (" +
-                                    result.to_string() + ")");
+  write_failure_ = refused_until_reopened("leveldb " + options_.dir, "write", result);
   return result;
 }
 

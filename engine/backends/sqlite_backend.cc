@@ -244,14 +244,9 @@ Status SqliteBackend::write(const WriteBatch& batch) {
   if (status.ok()) return status;
   // A failed COMMIT may leave the transaction open (e.g. an I/O error): roll it back so the
   // batch is all-or-nothing in this connection too. Its frames may already be in the WAL, so
-  // the batch can reappear on reopen although this connection no longer shows it: refuse
-  // every call until the store is reopened (a caller that read "absent" and skipped a remove
-  // would otherwise be overtaken by the failed batch on recovery).
+  // the batch can reappear on reopen although this connection no longer shows it.
   if (sqlite3_get_autocommit(db_) == 0) (void)exec("ROLLBACK");
-  commit_failure_ = Status::io_error("sqlite " + options_.dir +
-                                     " refuses calls until reopened: an earlier COMMIT failed "
-                                     "and may still be applied on recovery (" +
-                                     status.to_string() + ")");
+  commit_failure_ = refused_until_reopened("sqlite " + options_.dir, "COMMIT", status);
   return status;
 }
 
