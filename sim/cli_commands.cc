@@ -144,7 +144,12 @@ int shrink_command(const ShrinkCommand& c, const SimDriver& driver, std::ostream
         c.file + ": does not fail" + (invariant.empty() ? "" : " with '" + invariant + "'") +
         " as it stands; nothing to shrink"));
   }
-  const ShrinkResult result = shrink_scenario(*scenario, invariant, still_fails, {c.max_runs});
+  ShrinkProgress progress;
+  if (c.verbose) {
+    progress = [&](const std::string& line) { out << "  " << line << "\n" << std::flush; };
+  }
+  const ShrinkResult result =
+      shrink_scenario(*scenario, invariant, still_fails, {c.max_runs}, progress);
   const Status saved = save_scenario_file(c.out_file, result.scenario);
   if (!saved.ok()) return bad_input(err, saved);
   out << "shrink: invariant '" << invariant << "': ops " << scenario->ops.size() << " -> "

@@ -52,6 +52,7 @@ struct ShrinkCommand {
   std::string file;
   std::string out_file;
   uint32_t max_runs = 2000;
+  bool verbose = false;  // a progress line per shrink pass
 };
 int shrink_command(const ShrinkCommand& command, const SimDriver& driver, std::ostream& out,
                    std::ostream& err);

@@ -36,29 +36,35 @@ bool has_crash(const std::vector<Fault>& faults) {
 class Shrinker {
  public:
   Shrinker(Scenario best, const std::function<bool(const Scenario&)>& still_fails,
-           uint32_t max_runs)
-      : best_(std::move(best)), still_fails_(still_fails), runs_left_(max_runs), max_runs_(max_runs) {}
+           const ShrinkOptions& options, const ShrinkProgress& progress)
+      : best_(std::move(best)),
+        still_fails_(still_fails),
+        progress_(progress),
+        runs_left_(options.max_runs),
+        max_runs_(options.max_runs) {}
 
   ShrinkResult shrink() {
-    shrink_faults();
-    pin_restart_faults();
-    raise_env_rates();
+    pass("faults", &Shrinker::shrink_faults);
+    pass("restart faults pinned", &Shrinker::pin_restart_faults);
+    pass("env error rates raised", &Shrinker::raise_env_rates);
     // Then rounds of every op, client and world pass, the cheap big cuts first (fewer clients, a
-    // simpler world, a prefix, whole groups: a few runs each, and every later run is cheaper
-    // and less sensitive to interleavings; a simpler world may also fail sooner, which leaves a
-    // shorter prefix), ddmin over single ops last, crash points pulled earlier at the end of a
-    // round (fewer ops leave room for that, which may let more ops go).
+    // simpler world, a prefix (also under other seeds), whole groups: a few runs each, and
+    // every later run is cheaper and less sensitive to interleavings; a simpler world may also
+    // fail sooner, which leaves a shorter prefix), ddmin over single ops last, crash points pulled
+    // earlier at the end of a round (fewer ops leave room for that, which may let more ops go).
     // Until a round changes nothing: every candidate's verdict is remembered, so what a round
     // tries again costs no run. Stuck with the scenario's own seed, the rounds go on with
     // reseeding on (see failing_form) until one changes nothing again.
     for (uint32_t round = 0; round < kRoundsMax && runs_left_ > 0; ++round) {
       const Scenario before = best_;
-      fewer_clients();
-      simplify_world();
-      truncate_ops();
-      remove_op_groups();
-      shrink_ops();
-      lower_crash_points();
+      round_ = round + 1;
+      pass("fewer clients", &Shrinker::fewer_clients);
+      pass("simpler world", &Shrinker::simplify_world);
+      pass("prefix", &Shrinker::truncate_ops);
+      pass("prefix under other seeds", &Shrinker::truncate_ops_reseeded);
+      pass("op groups", &Shrinker::remove_op_groups);
+      pass("ddmin ops", &Shrinker::shrink_ops);
+      pass("crash points earlier", &Shrinker::lower_crash_points);
       if (best_ != before) continue;
       if (reseeds_ > 0) break;
       reseeds_ = kReseeds;
@@ -71,6 +77,22 @@ class Shrinker {
   // Seeds tried after a candidate's own in reseeding rounds: seed + 1 .. seed + kReseeds.
   static constexpr uint32_t kReseeds = 8;
   static constexpr uint64_t kRaisedRatePpmMax = 50'000;
+  // The largest async mirror queue and WAL segment a seed draws (sim/workload.cc).
+  static constexpr uint32_t kQueueCapacityMax = 32;
+  static constexpr uint64_t kWalSegmentMax = 64 * 1024;
+
+  // Runs one pass; reports it to progress_ when it ran a candidate.
+  void pass(const char* name, void (Shrinker::*run)()) {
+    const uint32_t runs_left_before = runs_left_;
+    (this->*run)();
+    if (!progress_ || runs_left_ == runs_left_before) return;
+    progress_((round_ == 0 ? std::string() : "round " + std::to_string(round_) + " ") + name +
+              (reseeds_ > 0 ? " (reseeding)" : "") + ": " + std::to_string(best_.ops.size()) +
+              " ops, " + std::to_string(best_.clients) + " clients, " +
+              std::to_string(best_.faults.size()) + " faults, seed " + std::to_string(best_.seed) +
+              " (" + std::to_string(runs_left_before - runs_left_) + " runs, " +
+              std::to_string(max_runs_ - runs_left_) + " in all)");
+  }
 
   // Whether a candidate still fails: one run from the budget, none for a candidate tried
   // before (a scenario replays bit for bit, so the answer stands) or once the budget is spent
@@ -116,12 +138,15 @@ class Shrinker {
     // and ddmin's counter is kept equal to it.
     uint32_t ddmin_runs_left = runs_left_;
     Scenario accepted = best_;
-    ddmin<T>(items, [&](const std::vector<T>& sublist) {
-      std::optional<Scenario> failing = failing_form(make(sublist));
-      ddmin_runs_left = runs_left_;
-      if (failing) accepted = std::move(*failing);
-      return failing.has_value();
-    }, &ddmin_runs_left);
+    ddmin<T>(
+        items,
+        [&](const std::vector<T>& sublist) {
+          std::optional<Scenario> failing = failing_form(make(sublist));
+          ddmin_runs_left = runs_left_;
+          if (failing) accepted = std::move(*failing);
+          return failing.has_value();
+        },
+        &ddmin_runs_left);
     best_ = std::move(accepted);
   }
 
@@ -178,6 +203,18 @@ class Shrinker {
     }
   }
 
+  // A shorter failing prefix than truncate_ops found, each candidate also under the seeds
+  // seed + 1 .. seed + kReseeds, in every round: a failure that needs its strike (an EIO
+  // site, a crash point, a tie-break) on one op after many others of its file often strikes
+  // within a few ops under another seed, where no op before that one could go under its own.
+  // A passing candidate costs kReseeds + 1 runs, about (kReseeds + 1) * log2(ops) in all:
+  // less than ddmin over the ops.
+  void truncate_ops_reseeded() {
+    const uint32_t reseeds = std::exchange(reseeds_, kReseeds);
+    truncate_ops();
+    reseeds_ = reseeds;
+  }
+
   // Whole groups of ops at once, one run each: every op of one kind, of one client, of one
   // namespace pair. Cheaper than ddmin when the failure needs only a few kinds or keys.
   void remove_op_groups() {
@@ -194,7 +231,8 @@ class Shrinker {
       remove_where([client](const Op& op) { return op.client == client; });
     }
     std::vector<std::pair<std::string, std::string>> namespaces;
-    for (const Op& op : best_.ops) namespaces.emplace_back(op.primary_namespace, op.secondary_namespace);
+    for (const Op& op : best_.ops)
+      namespaces.emplace_back(op.primary_namespace, op.secondary_namespace);
     std::sort(namespaces.begin(), namespaces.end());
     namespaces.erase(std::unique(namespaces.begin(), namespaces.end()), namespaces.end());
     for (const auto& ns : namespaces) {
@@ -277,14 +315,35 @@ class Shrinker {
     // A snapshot after every commit, as restart faults strike at every restart: a failure that
     // needed an automatic snapshot at the right moment finds one wherever the run goes.
     try_off([](Scenario& s) { return std::exchange(s.world.snapshot_interval_versions, 1) > 1; });
+    // The per-seed values of what stays on, toward the value that runs the least machinery.
+    const auto try_value = [&](auto field, auto simplest, bool applies) {
+      if (!applies || best_.world.*field == simplest) return;
+      Scenario candidate = best_;
+      candidate.world.*field = simplest;
+      try_candidate(candidate);
+    };
+    const WorldConfig& w = best_.world;
+    // The async mirror copies each key on its own, at once, and its queue never overflows
+    // (an overflow schedules a reconcile); the largest capacity the seed can draw.
+    try_value(&WorldConfig::async_batch_max_keys, 1u, w.async_backup);
+    try_value(&WorldConfig::async_batch_delay_us, uint64_t{0}, w.async_backup);
+    try_value(&WorldConfig::async_backup_queue_capacity, kQueueCapacityMax, w.async_backup);
+    try_value(&WorldConfig::overlay_journal_puts, 0u,
+              w.overlay_store);  // every put writes its metadata
+    // The B-tree side on the simulated disk (LMDB's runs in a real directory, gated).
+    try_value(&WorldConfig::hybrid_btree, std::string("sqlite"), w.hybrid || w.hybrid_primary);
+    try_value(&WorldConfig::latency_us_max, 0u, true);                      // no simulated latency
+    try_value(&WorldConfig::wal_segment_size_bytes, kWalSegmentMax, true);  // fewest rotations
   }
 
   Scenario best_;
   std::unordered_map<std::string, bool> verdicts_;  // scenario_to_json of a candidate -> fails
   const std::function<bool(const Scenario&)>& still_fails_;
+  const ShrinkProgress& progress_;
   uint32_t runs_left_;
   const uint32_t max_runs_;
   uint32_t reseeds_ = 0;  // kReseeds in reseeding rounds
+  uint32_t round_ = 0;    // 1.. in the rounds, 0 before them
 };
 
 }  // namespace
@@ -302,11 +361,11 @@ Scenario merge_clients(const Scenario& scenario, uint32_t from, uint32_t into) {
 
 ShrinkResult shrink_scenario(const Scenario& scenario, const std::string& invariant,
                              const std::function<bool(const Scenario&)>& still_fails,
-                             const ShrinkOptions& options) {
+                             const ShrinkOptions& options, const ShrinkProgress& progress) {
   assert(!invariant.empty());
   Scenario start = scenario;
   start.expected_violation = invariant;
-  ShrinkResult result = Shrinker(start, still_fails, options.max_runs).shrink();
+  ShrinkResult result = Shrinker(start, still_fails, options, progress).shrink();
   assert(result.scenario.expected_violation == invariant);
   return result;
 }

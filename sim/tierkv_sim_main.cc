@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   shrink_app->add_option("-o,--out", shrink.out_file, "where to write the shrunk scenario")
       ->required();
   shrink_app->add_option("--max-runs", shrink.max_runs, "bound on candidate runs");
+  shrink_app->add_flag("--verbose", shrink.verbose, "print a progress line after each shrink pass");
 
   try {
     app.parse(argc, argv);

@@ -162,7 +162,7 @@ TEST(Shrink, RemovesWholeGroupsOfOpsInOneRunEach) {
                          [](const Op& op) { return op.primary_namespace == "keep"; });
   };
   const auto still_fails = [&](const Scenario& s) { return keep_count(s) == 30; };
-  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 40});
+  const ShrinkResult result = shrink_scenario(start, "recovery", still_fails, {.max_runs = 100});
   EXPECT_TRUE(still_fails(result.scenario));
   EXPECT_EQ(result.scenario.ops.size(), 30u);
 }
@@ -221,7 +221,8 @@ TEST(Shrink, MergesClientsDownToTheTwoThatRace) {
     return a && b && *a != *b;
   };
   ASSERT_TRUE(still_fails(start));
-  const ShrinkResult result = shrink_scenario(start, "backup_primary", still_fails, {.max_runs = 400});
+  const ShrinkResult result =
+      shrink_scenario(start, "backup_primary", still_fails, {.max_runs = 400});
   EXPECT_TRUE(still_fails(result.scenario));
   EXPECT_EQ(result.scenario.expected_violation, "backup_primary");
   EXPECT_EQ(result.scenario.clients, 2u);
@@ -280,6 +281,95 @@ TEST(Shrink, TakesASnapshotAfterEveryCommitSoOneNearTheCrashNeedsFewOps) {
   EXPECT_FALSE(result.budget_exhausted);
 }
 
+// Models an EIO that struck one op of a kind at a site counted on its file: under seed 100 the
+// strike lands on the 61st atomic batch, so no batch before it can go; under seed 104 it lands
+// on the 4th. Every other op can go. Plain passes and ddmin stop at 61 batches; the prefix pass
+// tries each prefix under seeds + 1 .. + 8 too, from the first round on, and keeps 4 batches
+// under seed 104 within a budget ddmin alone spends on the 61.
+TEST(Shrink, TriesShortPrefixesUnderOtherSeedsFromTheFirstRound) {
+  const auto still_fails = [](const Scenario& s) {
+    const auto batches = std::count_if(
+        s.ops.begin(), s.ops.end(), [](const Op& op) { return op.kind == OpKind::kAtomicBatch; });
+    return (s.seed == 100 && batches > 60) || (s.seed == 104 && batches > 3);
+  };
+  Scenario start;
+  start.seed = 100;
+  for (uint32_t i = 0; i < 300; ++i) {
+    Op op;
+    op.kind = i % 2 == 0 ? OpKind::kAtomicBatch : OpKind::kRead;
+    op.key = "k" + std::to_string(i);
+    start.ops.push_back(op);
+  }
+  ASSERT_TRUE(still_fails(start));
+  const ShrinkResult result = shrink_scenario(start, "atomicity", still_fails, {.max_runs = 100});
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_EQ(result.scenario.seed, 104u);
+  EXPECT_EQ(result.scenario.ops.size(), 4u);
+}
+
+// A world whose failure needs its async mirror, overlay store and HybridStore, but none of the
+// values the seed drew for them: each goes to its simplest value. A value the failure needs
+// (here 4 keys per mirror batch) stays as drawn.
+TEST(Shrink, SetsEachPerSeedWorldValueToItsSimplestWhenTheFailureKeepsIt) {
+  Scenario start = crash_scenario(20, 100, 0);
+  start.world.backup_tier = true;
+  start.world.async_backup = true;
+  start.world.async_batch_max_keys = 64;
+  start.world.async_batch_delay_us = 5000;
+  start.world.async_backup_queue_capacity = 5;
+  start.world.overlay_store = true;
+  start.world.overlay_journal_puts = 3;
+  start.world.hybrid = true;
+  start.world.hybrid_btree = "lmdb";
+  start.world.latency_us_max = 200;
+  start.world.wal_segment_size_bytes = 4096;
+  const auto features_on = [](const Scenario& s) {
+    return has_needed_op(s) && s.world.async_backup && s.world.overlay_store && s.world.hybrid;
+  };
+  ShrinkResult result = shrink_scenario(start, "backup_primary", features_on, {.max_runs = 400});
+  EXPECT_TRUE(features_on(result.scenario));
+  EXPECT_EQ(result.scenario.world.async_batch_max_keys, 1u);
+  EXPECT_EQ(result.scenario.world.async_batch_delay_us, 0u);
+  EXPECT_EQ(result.scenario.world.async_backup_queue_capacity, 32u);
+  EXPECT_EQ(result.scenario.world.overlay_journal_puts, 0u);
+  EXPECT_EQ(result.scenario.world.hybrid_btree, "sqlite");
+  EXPECT_EQ(result.scenario.world.latency_us_max, 0u);
+  EXPECT_EQ(result.scenario.world.wal_segment_size_bytes, 64u * 1024);
+
+  start.world.async_batch_max_keys = 4;
+  const auto needs_batches_of_four = [&](const Scenario& s) {
+    return features_on(s) && s.world.async_batch_max_keys == 4;
+  };
+  result = shrink_scenario(start, "backup_primary", needs_batches_of_four, {.max_runs = 400});
+  EXPECT_TRUE(needs_batches_of_four(result.scenario));
+  EXPECT_EQ(result.scenario.world.async_batch_max_keys, 4u);
+  EXPECT_EQ(result.scenario.world.async_batch_delay_us, 0u);
+}
+
+// The progress lines name each pass that ran a candidate, what it kept and the runs it spent,
+// and their runs add up to the result's.
+TEST(Shrink, ReportsEveryPassThatRanACandidate) {
+  const auto still_fails = [](const Scenario& s) { return has_needed_op(s); };
+  std::vector<std::string> lines;
+  const ShrinkResult result =
+      shrink_scenario(crash_scenario(40, 100, 0), "recovery", still_fails, {.max_runs = 400},
+                      [&](const std::string& line) { lines.push_back(line); });
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0].rfind("faults: 40 ops, 4 clients, 0 faults, seed 0 (", 0), 0u) << lines[0];
+  const auto prefix = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+    return line.rfind("round 1 prefix: 21 ops, 1 clients, 0 faults", 0) == 0;
+  });
+  EXPECT_NE(prefix, lines.end()) << ::testing::PrintToString(lines);
+  uint32_t runs = 0;
+  for (const std::string& line : lines) {
+    const size_t open = line.rfind('(');
+    runs += static_cast<uint32_t>(std::stoul(line.substr(open + 1)));
+  }
+  EXPECT_EQ(runs, result.runs);
+  EXPECT_NE(lines.back().find(" " + std::to_string(result.runs) + " in all)"), std::string::npos)
+      << lines.back();
+}
+
 TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test";
@@ -298,11 +388,29 @@ TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
   EXPECT_FALSE(testing::fake_run(*shrunk).violations.empty());
 }
 
+TEST(ShrinkCommand, VerbosePrintsAProgressLinePerPass) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test_verbose";
+  fs::remove_all(dir);
+  ASSERT_TRUE(
+      save_scenario_file((dir / "in.json").string(), testing::fake_generate(10, GenerateOptions{}))
+          .ok());
+  for (const bool verbose : {false, true}) {
+    ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 2000, verbose};
+    std::ostringstream out;
+    std::ostringstream err;
+    ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
+    EXPECT_EQ(out.str().find("\n  round 1 prefix: ") != std::string::npos, verbose) << out.str();
+  }
+}
+
 TEST(ShrinkCommand, RefusesAScenarioThatDoesNotFail) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test_clean";
   fs::remove_all(dir);
-  ASSERT_TRUE(save_scenario_file((dir / "in.json").string(), testing::fake_generate(1, GenerateOptions{})).ok());
+  ASSERT_TRUE(
+      save_scenario_file((dir / "in.json").string(), testing::fake_generate(1, GenerateOptions{}))
+          .ok());
   std::ostringstream out;
   std::ostringstream err;
   ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 100};
@@ -317,12 +425,14 @@ TEST(ShrinkCommand, AnAbortingScenarioShrinksInIsolatedProcesses) {
   fs::remove_all(dir);
   GenerateOptions options;
   options.ops = 40;
-  ASSERT_TRUE(save_scenario_file((dir / "in.json").string(), testing::fake_generate(5, options)).ok());
+  ASSERT_TRUE(
+      save_scenario_file((dir / "in.json").string(), testing::fake_generate(5, options)).ok());
   std::ostringstream out;
   std::ostringstream err;
   ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 500};
   ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
-  EXPECT_NE(out.str().find("invariant 'process_abort': ops 40 -> 1, faults 3 -> 0"), std::string::npos)
+  EXPECT_NE(out.str().find("invariant 'process_abort': ops 40 -> 1, faults 3 -> 0"),
+            std::string::npos)
       << out.str();
 }
 
