@@ -9,15 +9,24 @@
 
 namespace tierkv {
 
+// Writes v into dst[0..4) / dst[0..8) (room the caller sized already).
+inline void encode_fixed32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+inline void encode_fixed64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
 inline void put_fixed32(std::string* dst, uint32_t v) {
   char buf[4];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  encode_fixed32(buf, v);
   dst->append(buf, 4);
 }
 
 inline void put_fixed64(std::string* dst, uint64_t v) {
   char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  encode_fixed64(buf, v);
   dst->append(buf, 8);
 }
 
@@ -34,8 +43,14 @@ inline uint64_t decode_fixed64(const char* p) {
 }
 
 // Big-endian, so that encoded integers sort bytewise in numeric order (index keys).
+inline void encode_big_endian64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+}
+
 inline void put_big_endian64(std::string* dst, uint64_t v) {
-  for (int i = 7; i >= 0; --i) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char buf[8];
+  encode_big_endian64(buf, v);
+  dst->append(buf, 8);
 }
 
 inline uint64_t decode_big_endian64(const char* p) {

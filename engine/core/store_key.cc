@@ -1,5 +1,6 @@
 #include "engine/core/store_key.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -49,10 +50,14 @@ Status check_part(std::string_view part_name, std::string_view part) {
 }  // namespace
 
 std::string StoreKey::to_string() const {
-  std::string out;
-  out.reserve(primary_namespace.size() + secondary_namespace.size() + key.size() + 2);
-  out.append(primary_namespace).append(1, '/').append(secondary_namespace).append(1, '/');
-  return out.append(key);
+  // Sized once with the separators in place, then the parts copied in: the lock-key and
+  // message text of every call, so no per-append growth checks.
+  std::string out(primary_namespace.size() + secondary_namespace.size() + key.size() + 2, '/');
+  char* at = out.data();
+  at = std::copy(primary_namespace.begin(), primary_namespace.end(), at) + 1;
+  at = std::copy(secondary_namespace.begin(), secondary_namespace.end(), at) + 1;
+  std::copy(key.begin(), key.end(), at);
+  return out;
 }
 
 bool is_store_key_char(char c) { return kKeyChars[static_cast<unsigned char>(c)]; }

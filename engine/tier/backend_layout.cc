@@ -1,5 +1,7 @@
 #include "engine/tier/backend_layout.h"
 
+#include <algorithm>
+
 #include "engine/backends/backend_util.h"
 #include "engine/core/coding.h"
 #include "engine/core/crc32c.h"
@@ -21,15 +23,20 @@ void append_namespace_pair(std::string* out, std::string_view primary_namespace,
   out->push_back('\0');
 }
 
-// tag ns-pair, with room for `extra` more bytes (one allocation for a whole key).
+// tag ns-pair followed by `tail` bytes that the caller fills in (the string's last `tail`
+// bytes): a whole key is sized once and written in place, with no growth checks per part.
 std::string tagged(char tag, std::string_view primary_namespace,
-                   std::string_view secondary_namespace, size_t extra = 0) {
-  std::string out;
-  out.reserve(1 + primary_namespace.size() + secondary_namespace.size() + 2 + extra);
-  out.push_back(tag);
-  append_namespace_pair(&out, primary_namespace, secondary_namespace);
+                   std::string_view secondary_namespace, size_t tail = 0) {
+  std::string out(1 + primary_namespace.size() + 1 + secondary_namespace.size() + 1 + tail, '\0');
+  char* at = out.data();
+  *at++ = tag;
+  at = std::copy(primary_namespace.begin(), primary_namespace.end(), at) + 1;  // then a 0x00
+  std::copy(secondary_namespace.begin(), secondary_namespace.end(), at);       // then a 0x00
   return out;
 }
+
+// Where the caller of tagged(..., tail) writes its tail.
+char* tail_of(std::string& key, size_t tail) { return key.data() + key.size() - tail; }
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -54,7 +61,7 @@ std::string data_prefix(std::string_view primary_namespace, std::string_view sec
 std::string data_key(const StoreKey& key) {
   std::string out =
       tagged(kDataTag, key.primary_namespace, key.secondary_namespace, key.key.size());
-  out += key.key;
+  std::copy(key.key.begin(), key.key.end(), tail_of(out, key.key.size()));
   return out;
 }
 
@@ -66,8 +73,9 @@ std::string creation_prefix(std::string_view primary_namespace,
 std::string creation_key(const StoreKey& key, uint64_t creation_seq) {
   std::string out =
       tagged(kCreationTag, key.primary_namespace, key.secondary_namespace, 8 + key.key.size());
-  put_big_endian64(&out, ~creation_seq);
-  out += key.key;
+  char* at = tail_of(out, 8 + key.key.size());
+  encode_big_endian64(at, ~creation_seq);
+  std::copy(key.key.begin(), key.key.end(), at + 8);
   return out;
 }
 
@@ -93,13 +101,12 @@ Result<CreationEntry> decode_creation_key(std::string_view index_key, std::strin
 std::string encode_record(const RecordHeader& header, std::string_view value) {
   std::string out;
   out.reserve(kRecordHeaderBytes + value.size());
-  out.append(4, '\0');  // the checksum, filled in below
-  put_fixed64(&out, header.record_version);
-  put_fixed64(&out, header.creation_seq);
-  out += value;
-  std::string crc;
-  put_fixed32(&crc, crc32c::mask(crc32c::value(std::string_view(out).substr(4))));
-  out.replace(0, 4, crc);
+  out.append(kRecordHeaderBytes, '\0');  // the header, written in place below
+  out.append(value);
+  char* at = out.data();
+  encode_fixed64(at + 4, header.record_version);
+  encode_fixed64(at + 12, header.creation_seq);
+  encode_fixed32(at, crc32c::mask(crc32c::value(std::string_view(out).substr(4))));
   return out;
 }
 
@@ -127,8 +134,8 @@ Result<DataRecord> decode_record(std::string bytes, const StoreKey& key) {
 }
 
 std::string encode_sequence(uint64_t next_sequence) {
-  std::string out;
-  put_fixed64(&out, next_sequence);
+  std::string out(8, '\0');
+  encode_fixed64(out.data(), next_sequence);
   return out;
 }
 

@@ -19,6 +19,12 @@ TEST(CodingTest, FixedWidthLayoutIsLittleEndian) {
   std::string be;
   put_big_endian64(&be, 0x0102030405060708ull);
   EXPECT_EQ(be, std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  // The in-place writers put the same bytes where they are told, and nothing around them.
+  std::string in_place(22, '-');
+  encode_fixed32(in_place.data() + 1, 0x04030201u);
+  encode_fixed64(in_place.data() + 5, 0x0807060504030201ull);
+  encode_big_endian64(in_place.data() + 13, 0x0102030405060708ull);
+  EXPECT_EQ(in_place, "-" + out + be + "-");
 }
 
 TEST(CodingTest, ShortInputIsRefusedAndLeftUntouched) {

@@ -117,6 +117,14 @@ rc::Gen<std::string> alphabet_string(size_t min_len, size_t max_len) {
 
 // Keys order part by part, each part as std::string orders it (bytes as unsigned char, a
 // prefix first): maps of keys (the model, scans) rely on it. Raw keys carry any byte.
+TEST(StoreKeyTest, ToStringJoinsThePartsWithSlashes) {
+  EXPECT_EQ(key_of("", "", "k").to_string(), "//k");
+  EXPECT_EQ(key_of("p", "", "k").to_string(), "p//k");
+  EXPECT_EQ(key_of("app", "cfg", "k12").to_string(), "app/cfg/k12");
+  const std::string longest(kStoreKeyPartBytesMax, 'x');
+  EXPECT_EQ(key_of(longest, "s", longest).to_string(), longest + "/s/" + longest);
+}
+
 TEST(StoreKeyTest, OrderIsPartByPartAsStringsOrder) {
   const std::vector<StoreKey> ascending = {
       key_of("", "", "a"),         key_of("a", "", "k"),       key_of("a", "", "k\x7f"),
