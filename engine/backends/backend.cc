@@ -12,4 +12,20 @@ KeyRange prefix_range(std::string_view prefix) {
   return range;
 }
 
+Status Backend::get_into(std::string_view key, std::string* value) {
+  Result<std::string> got = get(key);
+  if (!got.ok()) return got.status();
+  *value = std::move(*got);
+  return Status();
+}
+
+Result<std::vector<std::string>> Backend::scan_keys(const KeyRange& range, size_t limit) {
+  Result<std::vector<KeyValue>> rows = scan(range, limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> keys;
+  keys.reserve(rows->size());
+  for (KeyValue& row : *rows) keys.push_back(std::move(row.key));
+  return keys;
+}
+
 }  // namespace tierkv

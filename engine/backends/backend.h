@@ -72,6 +72,11 @@ class Backend {
   // The value of key, or NotFound.
   virtual Result<std::string> get(std::string_view key) = 0;
 
+  // get() into *value, whose capacity a backend that copies its values reuses (a caller that
+  // reads many values into one buffer then allocates once). On an error *value is unspecified.
+  // The default is get() (the same backend call) with the value moved into *value.
+  virtual Status get_into(std::string_view key, std::string* value);
+
   virtual Status put(std::string_view key, std::string_view value) = 0;
 
   // Deleting a missing key succeeds.
@@ -82,6 +87,10 @@ class Backend {
 
   // Up to limit pairs with keys in range, ascending. limit 0 means no limit.
   virtual Result<std::vector<KeyValue>> scan(const KeyRange& range, size_t limit) = 0;
+
+  // The keys scan(range, limit) returns, without their values. The default is that scan()
+  // (the same backend call); a backend that can skip copying the values overrides it.
+  virtual Result<std::vector<std::string>> scan_keys(const KeyRange& range, size_t limit);
 
   // Writes a consistent, self-contained copy of the current state into dir (which must not
   // exist), durably (files synced, directory entries synced), so that opening the same backend

@@ -1,5 +1,7 @@
 #include "engine/backends/memory_backend.h"
 
+#include <iterator>
+
 #include "engine/core/coding.h"
 #include "engine/core/crc32c.h"
 #include "engine/io/env.h"
@@ -64,10 +66,17 @@ Status MemoryBackend::check_open() const {
 }
 
 Result<std::string> MemoryBackend::get(std::string_view key) {
+  std::string value;
+  TIERKV_RETURN_IF_ERROR(get_into(key, &value));
+  return value;
+}
+
+Status MemoryBackend::get_into(std::string_view key, std::string* value) {
   TIERKV_RETURN_IF_ERROR(check_open());
   auto it = map_.find(key);
   if (it == map_.end()) return Status::not_found("key not found");
-  return it->second;
+  value->assign(it->second);
+  return Status();
 }
 
 Status MemoryBackend::put(std::string_view key, std::string_view value) {
@@ -96,14 +105,34 @@ Status MemoryBackend::write(const WriteBatch& batch) {
   return Status();
 }
 
+std::pair<MemoryBackend::Map::const_iterator, MemoryBackend::Map::const_iterator>
+MemoryBackend::entries_in(const KeyRange& range, size_t limit) const {
+  if (!range.end.empty() && range.start >= range.end) return {map_.end(), map_.end()};
+  const auto first = map_.lower_bound(range.start);
+  auto last = range.end.empty() ? map_.end() : map_.lower_bound(range.end);
+  if (limit != 0) {
+    auto it = first;
+    for (size_t n = 0; n < limit && it != last; ++n) ++it;
+    last = it;
+  }
+  return {first, last};
+}
+
 Result<std::vector<KeyValue>> MemoryBackend::scan(const KeyRange& range, size_t limit) {
   TIERKV_RETURN_IF_ERROR(check_open());
+  const auto [first, last] = entries_in(range, limit);
   std::vector<KeyValue> out;
-  for (auto it = map_.lower_bound(range.start); it != map_.end(); ++it) {
-    if (!range.end.empty() && it->first >= range.end) break;
-    if (limit != 0 && out.size() >= limit) break;
-    out.push_back({it->first, it->second});
-  }
+  out.reserve(static_cast<size_t>(std::distance(first, last)));
+  for (auto it = first; it != last; ++it) out.push_back({it->first, it->second});
+  return out;
+}
+
+Result<std::vector<std::string>> MemoryBackend::scan_keys(const KeyRange& range, size_t limit) {
+  TIERKV_RETURN_IF_ERROR(check_open());
+  const auto [first, last] = entries_in(range, limit);
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(std::distance(first, last)));
+  for (auto it = first; it != last; ++it) out.push_back(it->first);
   return out;
 }
 

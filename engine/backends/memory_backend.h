@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/backends/backend.h"
 
@@ -21,21 +23,30 @@ class MemoryBackend final : public Backend {
 
   std::string_view name() const override { return "memory"; }
   Result<std::string> get(std::string_view key) override;
+  // Copies into *value's existing capacity.
+  Status get_into(std::string_view key, std::string* value) override;
   Status put(std::string_view key, std::string_view value) override;
   Status remove(std::string_view key) override;
   Status write(const WriteBatch& batch) override;
   Result<std::vector<KeyValue>> scan(const KeyRange& range, size_t limit) override;
+  // Copies only the keys.
+  Result<std::vector<std::string>> scan_keys(const KeyRange& range, size_t limit) override;
   Status checkpoint(const std::string& dir) override;
   Status close() override;
 
   size_t size() const { return map_.size(); }
 
  private:
+  using Map = std::map<std::string, std::string, std::less<>>;
+
   explicit MemoryBackend(BackendOptions options) : options_(std::move(options)) {}
   Status check_open() const;
+  // The entries scan(range, limit) returns, as [first, last).
+  std::pair<Map::const_iterator, Map::const_iterator> entries_in(const KeyRange& range,
+                                                                 size_t limit) const;
 
   BackendOptions options_;
-  std::map<std::string, std::string, std::less<>> map_;
+  Map map_;
   bool closed_ = false;
 };
 

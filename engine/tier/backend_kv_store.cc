@@ -8,6 +8,10 @@ namespace layout = backend_layout;
 
 namespace {
 
+// The most old_record_ keeps between writes (a store that once wrote a huge value does not
+// hold that much memory for good).
+constexpr size_t kOldRecordBufferBytesMax = 64 << 10;
+
 template <typename T>
 Task<T> ready(T value) {
   co_return value;
@@ -104,10 +108,11 @@ Task<Status> BackendKvStore::apply_grouped(Mutation& mutation) {
   group_leader_waiting_ = false;  // callers from now on form the next group
   std::vector<GroupMember> members;
   members.swap(group_);
-  std::vector<Mutation> mutations;
-  mutations.reserve(members.size());
+  std::vector<Mutation>& mutations = grouped_;
+  mutations.clear();  // (a group torn down while it waited for the backend leaves its own)
   for (GroupMember& member : members) mutations.push_back(std::move(*member.mutation));
-  Result<Applied> applied = co_await apply_locked(std::move(mutations));
+  Result<Applied> applied = co_await apply_locked(mutations);
+  mutations.clear();
   assert(!applied.ok() || applied->conflicts.empty());  // no version check was asked for
   const Status group_status = applied.ok() ? Status() : applied.status();
   for (GroupMember& member : members) {
@@ -130,7 +135,7 @@ Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t e
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
     std::vector<Mutation> mutations;
     mutations.push_back({key, std::move(value), expected});
-    Result<Applied> applied = co_await self->apply_locked(std::move(mutations));
+    Result<Applied> applied = co_await self->apply_locked(mutations);
     if (!applied.ok()) co_return applied.status();
     if (!applied->conflicts.empty()) {
       co_return Status::conflict("compare_and_swap of " + key.to_string() + ": expected version " +
@@ -157,7 +162,7 @@ Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
     std::vector<Mutation> mutations;
     for (const AtomicOp& op : ops) mutations.push_back({op.key, op.value, op.expected_version});
-    Result<Applied> applied = co_await self->apply_locked(std::move(mutations));
+    Result<Applied> applied = co_await self->apply_locked(mutations);
     if (!applied.ok()) co_return AtomicResult{applied.status().with_context("write_atomic"), {}};
     AtomicResult result;
     for (const auto& [key, found] : applied->conflicts) result.conflicts.push_back(key);
@@ -178,23 +183,23 @@ Task<Result<std::optional<layout::DataRecord>>> BackendKvStore::get_record_locke
   return blocking(executor_, [this, &key] { return get_record_now(key); });
 }
 
-Result<std::optional<std::string>> BackendKvStore::get_record_bytes_now(
-    const StoreKey& key, const std::string& data_key) {
+Result<bool> BackendKvStore::get_record_bytes_now(const StoreKey& key,
+                                                  const std::string& data_key,
+                                                  std::string* bytes) {
   assert(backend_mutex_.locked());
-  Result<std::string> bytes = backend_.get(data_key);
-  if (!bytes.ok()) {
-    if (bytes.status().is_not_found()) return std::optional<std::string>();
-    return bytes.status().with_context("reading " + key.to_string() + " from backend " +
-                                       std::string(backend_.name()));
-  }
-  return std::optional<std::string>(std::move(*bytes));
+  Status got = backend_.get_into(data_key, bytes);
+  if (got.ok()) return true;
+  if (got.is_not_found()) return false;
+  return got.with_context("reading " + key.to_string() + " from backend " +
+                          std::string(backend_.name()));
 }
 
 Result<std::optional<layout::DataRecord>> BackendKvStore::get_record_now(const StoreKey& key) {
-  Result<std::optional<std::string>> bytes = get_record_bytes_now(key, layout::data_key(key));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::optional<layout::DataRecord>();
-  Result<layout::DataRecord> record = layout::decode_record(std::move(**bytes), key);
+  std::string bytes;
+  Result<bool> found = get_record_bytes_now(key, layout::data_key(key), &bytes);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<layout::DataRecord>();
+  Result<layout::DataRecord> record = layout::decode_record(std::move(bytes), key);
   if (!record.ok()) return record.status();
   return std::optional<layout::DataRecord>(std::move(*record));
 }
@@ -214,27 +219,26 @@ Status BackendKvStore::load_sequence_now() {
 }
 
 Task<Result<BackendKvStore::Applied>> BackendKvStore::apply_locked(
-    std::vector<Mutation> mutations) {
+    std::vector<Mutation>& mutations) {
   assert(backend_mutex_.locked());
-  return blocking(executor_, [this, mutations = std::move(mutations)]() mutable {
-    return apply_now(mutations);
-  });
+  return blocking(executor_, [this, &mutations] { return apply_now(mutations); });
 }
 
 Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>& mutations) {
   assert(backend_mutex_.locked());
   TIERKV_RETURN_IF_ERROR(load_sequence_now());
   // Each key's data key and current record header (nullopt: absent).
-  std::vector<std::pair<std::string, std::optional<layout::RecordHeader>>> olds;
-  olds.reserve(mutations.size());
+  auto& olds = olds_;
+  olds.clear();
+  if (old_record_.capacity() > kOldRecordBufferBytesMax) std::string().swap(old_record_);
   Applied applied;
   for (const Mutation& mutation : mutations) {
     std::string data_key = layout::data_key(mutation.key);
-    Result<std::optional<std::string>> bytes = get_record_bytes_now(mutation.key, data_key);
-    if (!bytes.ok()) return bytes.status();
+    Result<bool> found = get_record_bytes_now(mutation.key, data_key, &old_record_);
+    if (!found.ok()) return found.status();
     std::optional<layout::RecordHeader> old;
-    if (bytes->has_value()) {
-      Result<layout::RecordHeader> header = layout::decode_record_header(**bytes, mutation.key);
+    if (*found) {
+      Result<layout::RecordHeader> header = layout::decode_record_header(old_record_, mutation.key);
       if (!header.ok()) return header.status();
       old = *header;
     }
@@ -274,12 +278,15 @@ Result<BackendKvStore::Applied> BackendKvStore::apply_now(std::vector<Mutation>&
   return applied;
 }
 
-Task<Result<std::vector<KeyValue>>> BackendKvStore::scan_locked(KeyRange range, size_t limit) {
+Task<Result<std::vector<std::string>>> BackendKvStore::scan_keys_locked(KeyRange range,
+                                                                        size_t limit) {
   assert(backend_mutex_.locked());
-  Result<std::vector<KeyValue>> rows =
-      co_await blocking(executor_, [this, &range, limit] { return backend_.scan(range, limit); });
-  if (!rows.ok()) co_return rows.status().with_context("scan of backend " + std::string(backend_.name()));
-  co_return rows;
+  Result<std::vector<std::string>> keys = co_await blocking(
+      executor_, [this, &range, limit] { return backend_.scan_keys(range, limit); });
+  if (!keys.ok()) {
+    co_return keys.status().with_context("scan of backend " + std::string(backend_.name()));
+  }
+  co_return keys;
 }
 
 }  // namespace tierkv

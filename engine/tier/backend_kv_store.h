@@ -104,16 +104,19 @@ class BackendKvStore final : public KvStore {
   // all as one atomic backend write, in ONE run_blocking hop: a read-modify-write costs the
   // thread-pool round trip a bare backend put costs. Nothing is written if a check fails.
   // REQUIRES: backend_mutex_ held (nothing else touches the backend between the read and the
-  // write), keys distinct. Not a coroutine, as get_record_locked.
-  Task<Result<Applied>> apply_locked(std::vector<Mutation> mutations);
+  // write), keys distinct; the caller awaits the task at once (mutations is referenced; the
+  // values are moved from). Not a coroutine, as get_record_locked.
+  Task<Result<Applied>> apply_locked(std::vector<Mutation>& mutations);
   // The blocking halves: run only inside run_blocking, backend_mutex_ held.
   Result<std::optional<backend_layout::DataRecord>> get_record_now(const StoreKey& key);
-  // The stored bytes under data_key (= backend_layout::data_key(key)); nullopt if absent.
-  Result<std::optional<std::string>> get_record_bytes_now(const StoreKey& key,
-                                                          const std::string& data_key);
+  // Reads the stored bytes under data_key (= backend_layout::data_key(key)) into *bytes;
+  // false if absent.
+  Result<bool> get_record_bytes_now(const StoreKey& key, const std::string& data_key,
+                                    std::string* bytes);
   Status load_sequence_now();
   Result<Applied> apply_now(std::vector<Mutation>& mutations);
-  Task<Result<std::vector<KeyValue>>> scan_locked(KeyRange range, size_t limit);
+  // The backend's keys in range (Backend::scan_keys). REQUIRES: backend_mutex_ held.
+  Task<Result<std::vector<std::string>>> scan_keys_locked(KeyRange range, size_t limit);
 
   // A write or remove waiting for its group's backend write: the mutation (in the member's
   // suspended frame), where the leader puts the outcome, and how to resume the member (empty
@@ -134,9 +137,13 @@ class BackendKvStore final : public KvStore {
   KeyLockTable locks_;
   CallOrder call_order_;
   std::optional<uint64_t> next_sequence_;  // loaded from the backend on first use
-  // apply_now's batch, kept so that its operation list is not regrown on every write
-  // (backend_mutex_ held, like every backend call).
+  // Kept so that they are not reallocated on every write (each used with backend_mutex_
+  // held, like every backend call): a group commit's mutations, apply_now's batch and its
+  // keys' data keys, current record headers (nullopt: absent) and the buffer they are read in.
+  std::vector<Mutation> grouped_;
   WriteBatch batch_;
+  std::vector<std::pair<std::string, std::optional<backend_layout::RecordHeader>>> olds_;
+  std::string old_record_;
   uint64_t stale_skipped_ = 0;
 };
 

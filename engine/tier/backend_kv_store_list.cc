@@ -13,14 +13,12 @@ Task<Result<std::vector<std::string>>> BackendKvStore::list(std::string primary_
       validate_namespace(primary_namespace, secondary_namespace).with_context("list"));
   const std::string prefix = layout::data_prefix(primary_namespace, secondary_namespace);
   AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
-  Result<std::vector<KeyValue>> rows = co_await scan_locked(prefix_range(prefix), 0);
-  if (!rows.ok()) co_return rows.status();
-  std::vector<std::string> keys;
-  keys.reserve(rows->size());
-  for (const KeyValue& row : *rows) {
-    assert(row.key.size() > prefix.size());
-    assert(row.key.compare(0, prefix.size(), prefix) == 0);
-    keys.push_back(row.key.substr(prefix.size()));
+  Result<std::vector<std::string>> keys = co_await scan_keys_locked(prefix_range(prefix), 0);
+  if (!keys.ok()) co_return keys.status();
+  for (std::string& key : *keys) {  // data keys -> the caller's keys, in place
+    assert(key.size() > prefix.size());
+    assert(key.compare(0, prefix.size(), prefix) == 0);
+    key.erase(0, prefix.size());
   }
   co_return keys;
 }
@@ -40,12 +38,12 @@ Task<Result<ListPage>> BackendKvStore::list_page(std::string primary_namespace,
   }
   AsyncMutexGuard backend_guard = co_await backend_mutex_.lock_guard();
   // One entry more than a page tells whether another page follows.
-  Result<std::vector<KeyValue>> rows = co_await scan_locked(range, kListPageSizeMax + 1);
+  Result<std::vector<std::string>> rows = co_await scan_keys_locked(range, kListPageSizeMax + 1);
   if (!rows.ok()) co_return rows.status();
   ListPage page;
   uint64_t last_creation_seq = 0;
   for (size_t i = 0; i < rows->size() && i < kListPageSizeMax; ++i) {
-    Result<layout::CreationEntry> entry = layout::decode_creation_key((*rows)[i].key, prefix);
+    Result<layout::CreationEntry> entry = layout::decode_creation_key((*rows)[i], prefix);
     if (!entry.ok()) {
       co_return entry.status().with_context("list_page of " + primary_namespace + "/" +
                                             secondary_namespace);
@@ -72,10 +70,10 @@ Task<Result<std::vector<NamespacePair>>> BackendKvStore::list_namespaces() {
   for (;;) {
     // A named range, moved in: g++ 12 destroys a braced temporary coroutine argument twice.
     KeyRange range{start, all_data.end};
-    Result<std::vector<KeyValue>> rows = co_await scan_locked(std::move(range), 1);
+    Result<std::vector<std::string>> rows = co_await scan_keys_locked(std::move(range), 1);
     if (!rows.ok()) co_return rows.status();
     if (rows->empty()) break;
-    const std::string& key = rows->front().key;
+    const std::string& key = rows->front();
     const size_t first_end = key.find('\0', 1);
     const size_t second_end = first_end == std::string::npos ? first_end : key.find('\0', first_end + 1);
     if (second_end == std::string::npos) {

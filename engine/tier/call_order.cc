@@ -6,8 +6,18 @@
 namespace tierkv {
 
 CallOrder::Ticket CallOrder::begin(std::string key) {
-  auto [entry, inserted] = entries_.try_emplace(std::move(key));
-  (void)inserted;
+  auto entry = entries_.lower_bound(key);
+  if (entry == entries_.end() || entry->first != key) {
+    if (spare_nodes_.empty()) {
+      entry = entries_.emplace_hint(entry, std::move(key), Entry{});
+    } else {
+      Entries::node_type node = std::move(spare_nodes_.back());
+      spare_nodes_.pop_back();
+      node.key() = std::move(key);
+      node.mapped() = Entry{};
+      entry = entries_.insert(entry, std::move(node));
+    }
+  }
   ++entry->second.tickets_alive;
   const uint64_t sequence = next_sequence_++;
   assert(sequence > entry->second.completed_sequence_max);
@@ -31,7 +41,12 @@ void CallOrder::complete(const Ticket& ticket) {
 
 void CallOrder::release(Entries::iterator entry) {
   assert(entry->second.tickets_alive > 0);
-  if (--entry->second.tickets_alive == 0) entries_.erase(entry);
+  if (--entry->second.tickets_alive != 0) return;
+  if (spare_nodes_.size() < kSpareNodesMax) {
+    spare_nodes_.push_back(entries_.extract(entry));
+  } else {
+    entries_.erase(entry);
+  }
 }
 
 CallOrder::Ticket::Ticket(Ticket&& other) noexcept

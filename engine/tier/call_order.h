@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tierkv {
 
@@ -52,6 +53,10 @@ class CallOrder {
   void release(Entries::iterator entry);
 
   Entries entries_;
+  // Nodes of released entries, reused by begin(): a call on an idle key allocates nothing.
+  // At most kSpareNodesMax (the calls usually in flight at once) are kept.
+  static constexpr size_t kSpareNodesMax = 16;
+  std::vector<Entries::node_type> spare_nodes_;
   uint64_t next_sequence_ = 1;
 };
 

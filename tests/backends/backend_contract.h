@@ -102,6 +102,15 @@ TYPED_TEST_P(BackendContract, RoundTripOverwriteAndMissingKey) {
   const std::string binary("k\0\xff\x01", 4);
   ASSERT_TRUE(backend->put(binary, std::string("\0v\0", 3)).ok());
   EXPECT_EQ(*backend->get(binary), std::string("\0v\0", 3));
+  // get_into: the value replaces whatever the buffer held; a missing key is NotFound.
+  std::string buffer = "a longer value that the buffer held before each read";
+  ASSERT_TRUE(backend->get_into("a/1", &buffer).ok());
+  EXPECT_EQ(buffer, "uno");
+  ASSERT_TRUE(backend->get_into("b/2", &buffer).ok());
+  EXPECT_EQ(buffer, "");
+  ASSERT_TRUE(backend->get_into(binary, &buffer).ok());
+  EXPECT_EQ(buffer, std::string("\0v\0", 3));
+  EXPECT_TRUE(backend->get_into("c/absent", &buffer).is_not_found());
   Result<std::string> missing = backend->get("c/absent");
   EXPECT_TRUE(missing.status().is_not_found());
   if (TypeParam::kNotFoundNamesKey) {
@@ -145,8 +154,22 @@ TYPED_TEST_P(BackendContract, ScansAreOrderedBoundedAndLimited) {
     const size_t limit = prng.uniform(4) == 0 ? 0 : prng.uniform(50);
     Result<std::vector<KeyValue>> got = backend->scan(range, limit);
     ASSERT_TRUE(got.ok()) << got.status().to_string();
-    EXPECT_EQ(*got, model_scan(model, range, limit)) << range.start << " .. " << range.end;
+    const std::vector<KeyValue> want = model_scan(model, range, limit);
+    EXPECT_EQ(*got, want) << range.start << " .. " << range.end;
+    // scan_keys: the same keys without their values.
+    Result<std::vector<std::string>> keys = backend->scan_keys(range, limit);
+    ASSERT_TRUE(keys.ok()) << keys.status().to_string();
+    ASSERT_EQ(keys->size(), want.size()) << range.start << " .. " << range.end;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ((*keys)[i], want[i].key);
   }
+  // A range that ends before it starts holds no key.
+  const KeyRange reversed{test_key(902), test_key(900)};  // "c/00000902" .. "a/00000900"
+  Result<std::vector<KeyValue>> none = backend->scan(reversed, 0);
+  ASSERT_TRUE(none.ok()) << none.status().to_string();
+  EXPECT_TRUE(none->empty());
+  Result<std::vector<std::string>> no_keys = backend->scan_keys(reversed, 5);
+  ASSERT_TRUE(no_keys.ok()) << no_keys.status().to_string();
+  EXPECT_TRUE(no_keys->empty());
 }
 
 TYPED_TEST_P(BackendContract, PrefixScansHandleEmptyAndFfEdges) {
