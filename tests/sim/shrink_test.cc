@@ -370,18 +370,26 @@ TEST(Shrink, ReportsEveryPassThatRanACandidate) {
       << lines.back();
 }
 
-TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
+// A shrink command of `max_runs` from `name`/in.json (the fake driver's scenario for `seed`,
+// in a fresh temporary directory) to `name`/out.json.
+ShrinkCommand shrink_fake_scenario(const std::string& name, uint64_t seed, uint32_t max_runs,
+                                   const GenerateOptions& options = {}) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test";
+  const fs::path dir = fs::temp_directory_path() / name;
   fs::remove_all(dir);
-  Scenario scenario = testing::fake_generate(10, GenerateOptions{});
-  ASSERT_TRUE(save_scenario_file((dir / "in.json").string(), scenario).ok());
-  ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 2000};
+  const std::string in = (dir / "in.json").string();
+  EXPECT_TRUE(save_scenario_file(in, testing::fake_generate(seed, options)).ok());
+  return ShrinkCommand{in, (dir / "out.json").string(), max_runs};
+}
+
+TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
+  const ShrinkCommand command = shrink_fake_scenario("tierkv_shrink_test", 10, 2000);
   std::ostringstream out;
   std::ostringstream err;
   ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
   EXPECT_NE(out.str().find("ops 400 -> 1, faults 3 -> 1, clients 3 -> 1"), std::string::npos)
       << out.str();
+  EXPECT_EQ(out.str().find("\n  round 1 prefix: "), std::string::npos) << out.str();
   Result<Scenario> shrunk = load_scenario_file(command.out_file);
   ASSERT_TRUE(shrunk.ok());
   EXPECT_EQ(shrunk->expected_violation, "recovery");
@@ -389,47 +397,30 @@ TEST(ShrinkCommand, WritesAShrunkScenarioThatStillFails) {
 }
 
 TEST(ShrinkCommand, VerbosePrintsAProgressLinePerPass) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test_verbose";
-  fs::remove_all(dir);
-  ASSERT_TRUE(
-      save_scenario_file((dir / "in.json").string(), testing::fake_generate(10, GenerateOptions{}))
-          .ok());
-  for (const bool verbose : {false, true}) {
-    ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 2000, verbose};
-    std::ostringstream out;
-    std::ostringstream err;
-    ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
-    EXPECT_EQ(out.str().find("\n  round 1 prefix: ") != std::string::npos, verbose) << out.str();
-  }
+  ShrinkCommand command = shrink_fake_scenario("tierkv_shrink_test_verbose", 10, 2000);
+  command.verbose = true;
+  std::ostringstream out;
+  std::ostringstream err;
+  ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
+  EXPECT_NE(out.str().find("\n  round 1 prefix: "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("ops 400 -> 1, faults 3 -> 1, clients 3 -> 1"), std::string::npos);
 }
 
 TEST(ShrinkCommand, RefusesAScenarioThatDoesNotFail) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test_clean";
-  fs::remove_all(dir);
-  ASSERT_TRUE(
-      save_scenario_file((dir / "in.json").string(), testing::fake_generate(1, GenerateOptions{}))
-          .ok());
+  const ShrinkCommand command = shrink_fake_scenario("tierkv_shrink_test_clean", 1, 100);
   std::ostringstream out;
   std::ostringstream err;
-  ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 100};
   EXPECT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitBadInput);
   EXPECT_NE(err.str().find("does not fail as it stands"), std::string::npos) << err.str();
-  EXPECT_FALSE(fs::exists(command.out_file));
+  EXPECT_FALSE(std::filesystem::exists(command.out_file));
 }
 
 TEST(ShrinkCommand, AnAbortingScenarioShrinksInIsolatedProcesses) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "tierkv_shrink_test_abort";
-  fs::remove_all(dir);
   GenerateOptions options;
   options.ops = 40;
-  ASSERT_TRUE(
-      save_scenario_file((dir / "in.json").string(), testing::fake_generate(5, options)).ok());
+  const ShrinkCommand command = shrink_fake_scenario("tierkv_shrink_test_abort", 5, 500, options);
   std::ostringstream out;
   std::ostringstream err;
-  ShrinkCommand command{(dir / "in.json").string(), (dir / "out.json").string(), 500};
   ASSERT_EQ(shrink_command(command, testing::fake_driver(), out, err), kExitOk) << err.str();
   EXPECT_NE(out.str().find("invariant 'process_abort': ops 40 -> 1, faults 3 -> 0"),
             std::string::npos)
