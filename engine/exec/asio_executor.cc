@@ -75,27 +75,18 @@ Task<void> AsioExecutor::yield() {
   co_await suspend_until_resumed([](UniqueFunction resume) { resume(); });
 }
 
-Task<void> AsioExecutor::run_blocking(std::function<void()> fn) {
-  std::exception_ptr error;
-  // The registering lambda captures only references: fn lives in this coroutine's frame, which
-  // stays alive while suspended (and g++ 12 mis-destroys temporaries with non-trivial members
-  // inside a co_await expression, see wal_append.cc).
-  co_await suspend_until_resumed([this, &error, &fn](UniqueFunction resume) {
-    // The in-flight count keeps run_until from deciding "nothing left to run" while fn is
-    // away, and the work guard keeps its run_one() waiting for the resumption instead of
-    // returning at once; both drop only after the caller's resumption was posted.
-    boost::asio::post(blocking_pool_, [&error, &fn, resume = std::move(resume),
-                                       in_flight = InFlight(&in_flight_),
-                                       work = boost::asio::make_work_guard(io_context_)]() mutable {
-      try {
-        fn();
-      } catch (...) {
-        error = std::current_exception();  // the caller's frame is alive: it is suspended
-      }
-      resume();  // posts the caller back onto the io_context, before in_flight goes
-    });
+void AsioExecutor::start_blocking(BlockingCall& call) {
+  // The in-flight count keeps run_until from deciding "nothing left to run" while the work is
+  // away, and the work guard keeps its run_one() waiting for the resumption instead of
+  // returning at once; both drop only after the caller's resumption was posted. call lives in
+  // the suspended caller's frame, which stays alive until that resumption runs (or, if the
+  // pool drops this handler unrun, the UniqueFunction abandons the chain).
+  boost::asio::post(blocking_pool_, [&call, resume = UniqueFunction(call.caller),
+                                     in_flight = InFlight(&in_flight_),
+                                     work = boost::asio::make_work_guard(io_context_)]() mutable {
+    call.run_work();  // what it threw stays in call: rethrown in the caller
+    resume();         // posts the caller back onto the io_context, before in_flight goes
   });
-  if (error) std::rethrow_exception(error);
 }
 
 bool AsioExecutor::run_until(const std::function<bool()>& done) {

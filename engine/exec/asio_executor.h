@@ -6,7 +6,8 @@
 // - sleep_us() waits on a steady_timer; clock() is a RealClock (steady_clock).
 // - yield() re-posts the caller to the back of the io_context's queue.
 // - run_blocking(fn) runs fn on a boost::asio::thread_pool and posts the caller's resumption
-//   back to the io_context. An exception thrown by fn is rethrown in the caller.
+//   back to the io_context. An exception thrown by fn is rethrown in the caller. Work the pool
+//   drops unrun (at destruction) abandons its caller's chain, which is destroyed unresumed.
 // - run_until(done) runs handlers one at a time until done() is true, or until nothing is
 //   left that could ever run: no ready handler, no pending sleep_us and no run_blocking work
 //   in flight (a coroutine parked elsewhere, e.g. on a mutex nobody releases, does not keep it
@@ -44,7 +45,7 @@ class AsioExecutor final : public Executor {
   Clock& clock() override { return clock_; }
   Task<void> sleep_us(uint64_t duration_us) override;
   Task<void> yield() override;
-  Task<void> run_blocking(std::function<void()> fn) override;
+  void start_blocking(BlockingCall& call) override;
   bool run_until(const std::function<bool()>& done) override;
   void post(ParkedCoroutine parked) override;
 

@@ -10,16 +10,63 @@
 // state touched only from coroutines needs no mutex.
 #pragma once
 
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include "engine/exec/clock.h"
 #include "engine/exec/task.h"
 
 namespace tierkv {
+
+// A caller parked in Executor::run_blocking: the work to run away from the event loop (a
+// non-owning reference to the caller's callable, or none) and what it threw. Lives in the
+// awaiter, i.e. in the parked caller's frame. SimExecutor also parks its sleepers in one, with
+// no work.
+class BlockingCall {
+ public:
+  BlockingCall() = default;
+  BlockingCall(const BlockingCall&) = delete;
+  BlockingCall& operator=(const BlockingCall&) = delete;
+
+  // Refers to fn (which outlives the call) as the work.
+  template <typename F>
+  void set_work(F& fn) {
+    work_ = &fn;
+    invoke_ = [](void* work) { (*static_cast<F*>(work))(); };
+  }
+  bool has_work() const { return invoke_ != nullptr; }
+  // Runs the work, once: afterwards has_work() is false. Returns false if it threw; the
+  // exception is then kept and rethrown by rethrow_error() in the caller.
+  // REQUIRES: has_work().
+  bool run_work() noexcept {
+    void (*invoke)(void*) = std::exchange(invoke_, nullptr);
+    try {
+      invoke(work_);
+      return true;
+    } catch (...) {
+      error_ = std::current_exception();
+      return false;
+    }
+  }
+  void rethrow_error() {
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+
+  ParkedCoroutine caller;  // set when the caller suspends
+
+ private:
+  void* work_ = nullptr;
+  void (*invoke_)(void*) = nullptr;
+  std::exception_ptr error_;
+};
+
+template <typename F>
+class BlockingAwaiter;
 
 class Executor {
  public:
@@ -35,9 +82,14 @@ class Executor {
   virtual Task<void> yield() = 0;
 
   // Runs fn away from the event loop (production: a worker thread; simulation: inline after a
-  // seeded latency) and resumes the caller on the event loop once fn returned.
+  // seeded latency) and resumes the caller on the event loop once fn returned; what fn throws is
+  // rethrown in the caller. Returns an awaiter (no coroutine frame, no allocation); co_await it
+  // at once: it holds fn, and the caller's frame keeps both alive while fn is away.
   // REQUIRES: fn does not touch state owned by the event loop without synchronisation.
-  virtual Task<void> run_blocking(std::function<void()> fn) = 0;
+  template <typename F>
+  BlockingAwaiter<F> run_blocking(F fn) {
+    return BlockingAwaiter<F>(*this, std::move(fn));
+  }
 
   // Drives the event loop on the calling thread until done() returns true or nothing is left
   // to run. Returns done(). The blocking facade tools and tests use (see run_sync).
@@ -51,6 +103,11 @@ class Executor {
   // (leaf null), after what is already ready; never inline. The chain's root was spawned on
   // this executor. Called by UniqueFunction and spawn; AsioExecutor allows any thread.
   virtual void post(ParkedCoroutine parked) = 0;
+
+  // Runs call's work away from the loop, then resumes call.caller on the loop (see
+  // run_blocking). Called from BlockingAwaiter::await_suspend; call lives until the caller
+  // resumes (or its chain is destroyed).
+  virtual void start_blocking(BlockingCall& call) = 0;
 
  protected:
   // Spawn generation: SimExecutor::shutdown starts a new one (chains of older ones never run).
@@ -78,12 +135,33 @@ class Executor {
   std::exception_ptr escaped_;
 };
 
+// What Executor::run_blocking returns: awaiting it parks the caller in a BlockingCall that
+// refers to fn, both held here (in the caller's frame while it is suspended).
+template <typename F>
+class [[nodiscard]] BlockingAwaiter {
+ public:
+  BlockingAwaiter(Executor& executor, F fn) : executor_(executor), fn_(std::move(fn)) {}
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  void await_suspend(std::coroutine_handle<P> caller) {
+    call_.caller = ParkedCoroutine::of(caller);
+    call_.set_work(fn_);
+    executor_.start_blocking(call_);
+  }
+  void await_resume() { call_.rethrow_error(); }
+
+ private:
+  Executor& executor_;
+  F fn_;
+  BlockingCall call_;
+};
+
 // Runs fn through run_blocking and returns its result.
 template <typename F>
 Task<std::invoke_result_t<F&>> blocking(Executor& executor, F fn) {
   using R = std::invoke_result_t<F&>;
   if constexpr (std::is_void_v<R>) {
-    co_await executor.run_blocking(std::move(fn));
+    co_await executor.run_blocking([&fn] { fn(); });
   } else {
     std::optional<R> result;
     co_await executor.run_blocking([&result, &fn] { result.emplace(fn()); });

@@ -9,31 +9,26 @@
 
 namespace tierkv::sim {
 
-class SimExecutor::Suspension {
+class SimExecutor::Sleep {
  public:
-  Suspension(SimExecutor* executor, Delay kind, uint64_t delay_us, std::function<void()>* fn)
-      : executor_(executor), kind_(kind), delay_us_(delay_us), fn_(fn) {}
-  Suspension(const Suspension&) = delete;
-  Suspension& operator=(const Suspension&) = delete;
+  Sleep(SimExecutor* executor, Delay kind, uint64_t delay_us)
+      : executor_(executor), kind_(kind), delay_us_(delay_us) {}
 
   bool await_ready() const noexcept { return false; }
   template <typename P>
   void await_suspend(std::coroutine_handle<P> caller) {
-    parked_ = ParkedCoroutine::of(caller);
+    call_.caller = ParkedCoroutine::of(caller);
     SimExecutor& ex = *executor_;
     const uint64_t wait_us = kind_ == Delay::kSeeded ? ex.prng_.range(0, delay_us_) : delay_us_;
-    ex.add_timer(ex.clock_.now_us() + wait_us, this);
+    ex.add_timer(ex.clock_.now_us() + wait_us, &call_);
   }
-  void await_resume() {
-    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  }
+  void await_resume() const noexcept {}
 
+ private:
   SimExecutor* executor_;
   Delay kind_;
   uint64_t delay_us_;
-  std::function<void()>* fn_;  // run_blocking's work, run when the first timer fires
-  ParkedCoroutine parked_;
-  std::exception_ptr error_;  // what fn threw: rethrown in the caller
+  BlockingCall call_;
 };
 
 SimExecutor::SimExecutor(SimClock& clock, Prng& prng, TraceHash& trace,
@@ -50,25 +45,24 @@ void SimExecutor::post(ParkedCoroutine parked) {
   ready_.push_back(parked);
 }
 
-void SimExecutor::add_timer(uint64_t deadline_us, Suspension* suspended) {
+void SimExecutor::add_timer(uint64_t deadline_us, BlockingCall* call) {
   assert(deadline_us >= clock_.now_us() && "timer deadline overflows the clock");
-  timers_.push_back(Timer{deadline_us, next_sequence_++, suspended});
+  timers_.push_back(Timer{deadline_us, next_sequence_++, call});
   std::push_heap(timers_.begin(), timers_.end(), FiresLater{});
 }
 
 // Each is a coroutine of its own (lazily started), so the deadline and the latency are drawn
 // when the caller awaits, not before.
 Task<void> SimExecutor::sleep_us(uint64_t duration_us) {
-  co_await Suspension(this, Delay::kExact, duration_us, nullptr);
+  co_await Sleep(this, Delay::kExact, duration_us);
 }
 
-Task<void> SimExecutor::yield() {
-  co_await Suspension(this, Delay::kSeeded, options_.latency_us_max, nullptr);
-}
+Task<void> SimExecutor::yield() { co_await Sleep(this, Delay::kSeeded, options_.latency_us_max); }
 
-Task<void> SimExecutor::run_blocking(std::function<void()> fn) {
-  assert(fn);
-  co_await Suspension(this, Delay::kSeeded, options_.blocking_latency_us_max, &fn);
+// Called as the caller suspends, so the latency is drawn when it awaits.
+void SimExecutor::start_blocking(BlockingCall& call) {
+  assert(call.has_work());
+  add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &call);
 }
 
 void SimExecutor::run_now(ParkedCoroutine parked) {
@@ -94,34 +88,20 @@ void SimExecutor::fire_next_timer() {
   timers_.pop_back();
   clock_.advance_to(timer.deadline_us);  // asserts monotonic time
   trace_.mix("timer", timer.deadline_us, timer.sequence);
-  Suspension& suspended = *timer.suspended;
-  if (suspended.fn_ != nullptr) {  // run_blocking's first timer: the work, then the latency back
-    std::function<void()>* fn = std::exchange(suspended.fn_, nullptr);
-    try {
-      (*fn)();
-      ++steps_;
-      add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &suspended);
-      return;
-    } catch (...) {
-      suspended.error_ = std::current_exception();  // thrown in the caller at once
-    }
+  BlockingCall& call = *timer.call;
+  // run_blocking's first timer: the work, then the latency back. Work that threw resumes the
+  // caller at once (it rethrows there).
+  if (call.has_work() && call.run_work()) {
+    ++steps_;
+    add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &call);
+    return;
   }
   // Resumes the coroutine here; it may suspend again before this returns.
-  run_now(suspended.parked_);
+  run_now(call.caller);
 }
 
 bool SimExecutor::run_until(const std::function<bool()>& done) {
   return run_until(done, std::numeric_limits<uint64_t>::max());
-}
-
-bool SimExecutor::run_until(const std::function<bool()>& done, uint64_t deadline_us) {
-  while (true) {
-    if (done()) return true;
-    if (poll_ready() > 0) continue;
-    if (done()) return true;
-    if (timers_.empty() || timers_.front().deadline_us > deadline_us) return false;
-    fire_next_timer();
-  }
 }
 
 void SimExecutor::run_until_idle() {
@@ -141,7 +121,7 @@ void SimExecutor::shutdown() {
   while (!timers_.empty() || !ready_.empty() || !retired_.empty()) {
     const std::vector<Timer> parked = std::exchange(timers_, {});
     for (const Timer& timer : parked) {
-      const ParkedCoroutine chain = timer.suspended->parked_;  // the Suspension dies with it
+      const ParkedCoroutine chain = timer.call->caller;  // the call dies with its frame
       chain.destroy();
     }
     const std::deque<ParkedCoroutine> ready = std::exchange(ready_, {});

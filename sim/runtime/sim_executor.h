@@ -10,10 +10,10 @@
 //
 // Where interleavings come from: yield() and run_blocking() sleep a latency drawn from the
 // run's Prng, so concurrent coroutines interleave differently per seed and identically for one
-// seed. run_blocking is one suspension with two timers: fn runs from the loop when the first
-// fires (so a crash inside fn stops the loop before the caller continues), the caller resumes
-// when the second fires. Every timer firing is mixed into the TraceHash ("timer", deadline_us,
-// sequence).
+// seed. run_blocking is one suspension (its awaiter's BlockingCall, in the caller's frame) with
+// two timers: fn runs from the loop when the first fires (so a crash inside fn stops the loop
+// before the caller continues), the caller resumes when the second fires. Every timer firing is
+// mixed into the TraceHash ("timer", deadline_us, sequence).
 //
 // Crashes: shutdown() destroys every parked and every ready chain without running it, then
 // starts a new spawn generation. Coroutines parked outside the executor (e.g. in an async
@@ -67,8 +67,8 @@ class SimExecutor final : public Executor {
   Task<void> sleep_us(uint64_t duration_us) override;
   // Sleeps a seeded latency in [0, latency_us_max].
   Task<void> yield() override;
-  // Seeded latency, fn inline on the loop thread, seeded latency.
-  Task<void> run_blocking(std::function<void()> fn) override;
+  // run_blocking: seeded latency, the work inline on the loop thread, seeded latency.
+  void start_blocking(BlockingCall& call) override;
 
   // Runs until done() is true or nothing is left to run (no ready handler, no timer).
   // Returns done().
@@ -76,8 +76,17 @@ class SimExecutor final : public Executor {
   void post(ParkedCoroutine parked) override;
 
   // Same, but never fires a timer whose deadline is past deadline_us: stops there with the
-  // clock at or before deadline_us (the bound a liveness check needs). Returns done().
-  bool run_until(const std::function<bool()>& done, uint64_t deadline_us);
+  // clock at or before deadline_us (the bound a liveness check needs). Returns done(). done is
+  // asked again only after something ran (it reads state, it does not change it).
+  template <typename Done>
+  bool run_until(const Done& done, uint64_t deadline_us) {
+    while (!done()) {
+      if (poll_ready() > 0) continue;
+      if (timers_.empty() || timers_.front().deadline_us > deadline_us) return false;
+      fire_next_timer();
+    }
+    return true;
+  }
 
   // Runs until no handler is ready and no timer is pending.
   void run_until_idle();
@@ -96,16 +105,17 @@ class SimExecutor final : public Executor {
 
  private:
   enum class Delay { kExact, kSeeded };
-  // The awaiter sleep_us, yield and run_blocking suspend on: parks the caller with a timer at
-  // now + delay (kSeeded: a latency drawn in [0, delay_us] when the caller suspends); fn, if
-  // set, runs when that timer fires, and the caller resumes after a second seeded blocking
-  // latency. Lives in the suspended coroutine's frame.
-  class Suspension;
-  // The heap holds plain entries; "later" compares as "less" so the earliest is on top.
+  // The awaiter sleep_us and yield suspend on: parks the caller, in a BlockingCall without
+  // work, with a timer at now + delay (kSeeded: a latency drawn in [0, delay_us] when the
+  // caller suspends). Lives in the suspended coroutine's frame.
+  class Sleep;
+  // The heap holds plain entries; "later" compares as "less" so the earliest is on top. A
+  // timer fires a parked call: its work, if it still has some (then a second timer resumes
+  // the caller after a seeded blocking latency), or else the caller.
   struct Timer {
     uint64_t deadline_us;
     uint64_t sequence;
-    Suspension* suspended;  // lives in the suspended coroutine's frame
+    BlockingCall* call;  // lives in the suspended coroutine's frame
   };
   struct FiresLater {
     bool operator()(const Timer& a, const Timer& b) const {
@@ -114,7 +124,7 @@ class SimExecutor final : public Executor {
     }
   };
 
-  void add_timer(uint64_t deadline_us, Suspension* suspended);
+  void add_timer(uint64_t deadline_us, BlockingCall* call);
   // Runs ready chains until none is ready; returns how many ran.
   size_t poll_ready();
   void fire_next_timer();

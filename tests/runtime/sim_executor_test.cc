@@ -129,7 +129,7 @@ TEST(SimExecutorTest, YieldAndRunBlockingStayWithinTheirLatencyBounds) {
   for (int i = 0; i < 50; ++i) {
     const uint64_t before_us = w.clock.now_us();
     uint64_t ran_at_us = 0;
-    run_sync(w.executor, w.executor.run_blocking([&] { ran_at_us = w.clock.now_us(); }));
+    run_sync(w.executor, blocking(w.executor, [&] { ran_at_us = w.clock.now_us(); }));
     EXPECT_GE(ran_at_us, before_us);
     EXPECT_LE(ran_at_us - before_us, 25u);
     EXPECT_LE(w.clock.now_us() - ran_at_us, 25u);
