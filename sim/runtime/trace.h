@@ -13,9 +13,29 @@ namespace tierkv::sim {
 
 class TraceHash {
  public:
-  // Mixes one event: a kind tag and up to two integers and a string.
-  void mix(std::string_view kind, uint64_t a = 0, uint64_t b = 0, std::string_view text = {}) {
-    mix_bytes(kind);
+  // An event's kind tag: a string literal of at most 16 bytes, assembled into the words
+  // mix_bytes would read from it when the program is compiled, so mixing it costs no byte loop.
+  class Kind {
+   public:
+    template <size_t N>
+    consteval Kind(const char (&tag)[N]) : size_(N - 1) {  // NOLINT: implicit from a literal
+      static_assert(N - 1 <= sizeof(words_), "trace kind tags are at most 16 bytes");
+      for (size_t i = 0; i < size_; ++i) {
+        words_[i / 8] |= uint64_t{static_cast<uint8_t>(tag[i])} << (8 * (i % 8));
+      }
+    }
+
+   private:
+    friend class TraceHash;
+    uint64_t size_;
+    uint64_t words_[2] = {};
+  };
+
+  // Mixes one event: a kind tag and up to two integers and a string. The value is the same as
+  // if the tag were mixed as a string (mix_bytes).
+  void mix(Kind kind, uint64_t a = 0, uint64_t b = 0, std::string_view text = {}) {
+    mix_u64(kind.size_);
+    for (size_t i = 0; i * 8 < kind.size_; ++i) mix_u64(kind.words_[i]);
     mix_u64(a);
     mix_u64(b);
     mix_bytes(text);
