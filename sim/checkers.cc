@@ -1,7 +1,7 @@
 #include "sim/checkers.h"
 
+#include <algorithm>
 #include <cassert>
-#include <set>
 
 namespace tierkv::sim {
 namespace {
@@ -212,44 +212,74 @@ bool Checkers::pagination(const std::string& primary_namespace,
                           const std::string& secondary_namespace,
                           const std::vector<std::vector<std::string>>& pages, bool complete,
                           const std::optional<std::vector<std::string>>& list) {
-  const std::string ns = ns_name(primary_namespace, secondary_namespace);
-  std::set<std::string> seen;
   std::string problem;
-  for (size_t p = 0; p < pages.size() && problem.empty(); ++p) {
-    if (pages[p].size() > kListPageSizeMax) {
-      problem = "page " + std::to_string(p) + " holds " + std::to_string(pages[p].size()) +
-                " keys, over the page bound " + std::to_string(kListPageSizeMax);
+  size_t oversized = pages.size();  // the first page over the bound
+  for (size_t p = 0; p < pages.size() && oversized == pages.size(); ++p) {
+    if (pages[p].size() > kListPageSizeMax) oversized = p;
+  }
+  // The walk's keys sorted (ties in walk order); with list given, its distinct keys are
+  // compared with list()'s and a key met twice is a problem.
+  struct Paged {
+    std::string_view key;
+    size_t position;  // in the walk
+    size_t page;
+  };
+  std::vector<Paged> paged;
+  std::vector<std::string_view> seen;  // distinct, ascending
+  const Paged* repeat = nullptr;       // the walk's first meeting of a key seen before
+  if (list) {
+    for (size_t p = 0; p < pages.size(); ++p) {
+      for (const std::string& key : pages[p]) paged.push_back(Paged{key, paged.size(), p});
     }
-    for (const std::string& key : pages[p]) {
-      if (!seen.insert(key).second && list) {
-        problem = "key '" + key + "' appears twice in the page walk (again on page " +
-                  std::to_string(p) + ")";
-        break;
+    std::sort(paged.begin(), paged.end(), [](const Paged& a, const Paged& b) {
+      return a.key != b.key ? a.key < b.key : a.position < b.position;
+    });
+    size_t first = 0;  // where the current key's run of occurrences starts
+    for (size_t i = 0; i < paged.size(); ++i) {
+      if (i == 0 || paged[i].key != paged[i - 1].key) {
+        first = i;
+        seen.push_back(paged[i].key);
+      } else if (i == first + 1 && (repeat == nullptr || paged[i].position < repeat->position)) {
+        repeat = &paged[i];  // the key's second occurrence
       }
     }
   }
+  // Pages are judged in walk order: a repeat on or before the first oversized page comes first.
+  if (repeat != nullptr && repeat->page <= oversized) {
+    problem = "key '" + std::string(repeat->key) +
+              "' appears twice in the page walk (again on page " + std::to_string(repeat->page) +
+              ")";
+  } else if (oversized < pages.size()) {
+    problem = "page " + std::to_string(oversized) + " holds " +
+              std::to_string(pages[oversized].size()) + " keys, over the page bound " +
+              std::to_string(kListPageSizeMax);
+  }
   if (problem.empty() && !complete) problem = "the page walk did not end within its bound";
   if (problem.empty() && list) {
-    const std::set<std::string> listed(list->begin(), list->end());
+    std::vector<std::string_view> listed(list->begin(), list->end());
+    std::sort(listed.begin(), listed.end());
+    listed.erase(std::unique(listed.begin(), listed.end()), listed.end());
     if (listed != seen) {
       problem = "pages hold " + std::to_string(seen.size()) + " distinct keys but list() holds " +
                 std::to_string(listed.size());
-      for (const std::string& key : listed) {
-        if (!seen.contains(key)) {
-          problem += "; '" + key + "' listed but never paged";
+      for (std::string_view key : listed) {
+        if (!std::binary_search(seen.begin(), seen.end(), key)) {
+          problem += "; '" + std::string(key) + "' listed but never paged";
           break;
         }
       }
-      for (const std::string& key : seen) {
-        if (!listed.contains(key)) {
-          problem += "; '" + key + "' paged but not listed";
+      for (std::string_view key : seen) {
+        if (!std::binary_search(listed.begin(), listed.end(), key)) {
+          problem += "; '" + std::string(key) + "' paged but not listed";
           break;
         }
       }
     }
   }
   if (count(kCheckPagination, problem.empty())) return true;
-  fail(kCheckPagination, "list_page walk of " + ns + ": " + problem, "");
+  fail(kCheckPagination,
+       "list_page walk of " + ns_name(primary_namespace, secondary_namespace) + ": " + problem,
+       "");
   return false;
 }
 
@@ -305,19 +335,16 @@ bool Checkers::batch_atomic(const std::vector<uint64_t>& ids,
   assert(!ids.empty());
   const Mutation& first = model_.mutation(ids.front());
   if (first.state == MutationState::kRejected) return true;  // refused whole: nothing to see
-  std::string applied = first.state == MutationState::kAcked ? "it was acknowledged" : "";
-  std::string keys;
-  std::string history;
-  for (uint64_t id : ids) {
-    const Mutation& m = model_.mutation(id);
-    keys += (keys.empty() ? "" : ", ") + m.key.to_string();
-    history += model_.history(m.key);
+  // What proves the batch applied: its acknowledgement, or the first of its keys (in issue
+  // order) that holds its batch value.
+  const bool acked = first.state == MutationState::kAcked;
+  const Mutation* shown = nullptr;
+  for (size_t i = 0; i < ids.size() && !acked && shown == nullptr; ++i) {
+    const Mutation& m = model_.mutation(ids[i]);
     auto it = observed.find(m.key);
-    if (applied.empty() && m.value && it != observed.end() && it->second == m.value) {
-      applied = m.key.to_string() + " holds its batch value";
-    }
+    if (m.value && it != observed.end() && it->second == m.value) shown = &m;
   }
-  if (applied.empty()) return count(kCheckAtomicity, true);  // none of it shows
+  if (!acked && shown == nullptr) return count(kCheckAtomicity, true);  // none of it shows
   std::string problem;
   for (uint64_t id : ids) {
     const Mutation& m = model_.mutation(id);
@@ -329,6 +356,16 @@ bool Checkers::batch_atomic(const std::vector<uint64_t>& ids,
                " (allowed once the batch applied: " + describe_allowed(allowed) + ")";
   }
   if (count(kCheckAtomicity, problem.empty())) return true;
+  // The violation's text, built only now that the batch failed.
+  std::string keys;
+  std::string history;
+  for (uint64_t id : ids) {
+    const Mutation& m = model_.mutation(id);
+    keys += (keys.empty() ? "" : ", ") + m.key.to_string();
+    history += model_.history(m.key);
+  }
+  const std::string applied =
+      acked ? "it was acknowledged" : shown->key.to_string() + " holds its batch value";
   fail(kCheckAtomicity,
        "atomic batch op#" + std::to_string(first.op_index) + " [" +
            std::string(mutation_state_name(first.state)) + "] of " +

@@ -16,7 +16,8 @@
 //   atomicity       (1) an atomic batch shows as a unit: once one of its keys holds its value
 //                       (or it was acknowledged), every key holds its value or a later one
 // Each check counts itself in RunStats::invariants_checked and, when it fails, appends a
-// Violation whose history holds the key's model history plus the most recent run events.
+// Violation whose history holds the key's model history plus the most recent run events. A
+// check builds its message and history text only when it fails.
 // Thread-safety: none; the simulator runs on one thread.
 #pragma once
 

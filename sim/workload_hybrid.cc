@@ -14,6 +14,15 @@ std::string scan_prefix(const Op& op) {
   return op.secondary_namespace.empty() ? std::string() : op.secondary_namespace + "/";
 }
 
+// Whether model key {"@hybrid", tag, name}'s raw key "tag/name" starts with prefix (without
+// building the raw key).
+bool raw_key_starts_with(const StoreKey& key, std::string_view prefix) {
+  const std::string_view tag = key.secondary_namespace;
+  if (prefix.size() <= tag.size()) return tag.starts_with(prefix);
+  return prefix.starts_with(tag) && prefix[tag.size()] == '/' &&
+         std::string_view(key.key).starts_with(prefix.substr(tag.size() + 1));
+}
+
 Status do_read(const ClientContext& c, uint64_t index, HybridStore& store) {
   const StoreKey key = op_key(c.scenario->ops[index]);
   const uint64_t issued = c.model->tick();
@@ -119,7 +128,7 @@ void check_hybrid_scan(Checkers& checkers, const Model& model, const std::string
   }
   checkers.scan_order("HybridStore scan of '" + prefix + "'", prefix, keys);
   for (const StoreKey& key : model.keys()) {
-    if (is_hybrid_key(key) && hybrid_raw_key(key).starts_with(prefix)) observed.try_emplace(key);
+    if (is_hybrid_key(key) && raw_key_starts_with(key, prefix)) observed.try_emplace(key);
   }
   for (const auto& [key, value] : observed) {
     checkers.read_value(key, value, issued_tick, completed_tick, op_index);

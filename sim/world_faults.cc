@@ -34,7 +34,7 @@ Task<T> FaultyKvStore::maybe_delayed(Task<T> work) {
   }(&executor_, std::move(work));
 }
 
-Task<Status> FaultyKvStore::gate(std::string what) {
+Task<Status> FaultyKvStore::gate(std::string_view what, const StoreKey* key) {
   if (faults_->healed) co_return Status::ok_status();
   uint64_t now = executor_.clock().now_us();
   for (const FaultWindow& w : faults_->windows) {
@@ -48,7 +48,9 @@ Task<Status> FaultyKvStore::gate(std::string what) {
   for (const FaultWindow& w : faults_->windows) {
     if (!w.outage || now < w.start_us || now >= w.end_us) continue;
     ++faults_->outages_injected;
-    co_return Status::unavailable(name_ + " " + what + ": simulated outage [" +
+    std::string call(what);
+    if (key != nullptr) call += " of " + key->to_string();
+    co_return Status::unavailable(name_ + " " + call + ": simulated outage [" +
                                   std::to_string(w.start_us) + "us, " +
                                   std::to_string(w.end_us) + "us)");
   }
@@ -56,7 +58,7 @@ Task<Status> FaultyKvStore::gate(std::string what) {
 }
 
 Task<Result<std::string>> FaultyKvStore::read(StoreKey key) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("read of " + key.to_string()));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("read", &key));
   co_return co_await inner_.read(std::move(key));
 }
 
@@ -64,7 +66,7 @@ Task<Result<std::string>> FaultyKvStore::read(StoreKey key) {
 Task<Status> FaultyKvStore::write(StoreKey key, std::string value) {
   if (!window_active()) return maybe_delayed(inner_.write(std::move(key), std::move(value)));
   return [](FaultyKvStore* self, StoreKey k, std::string v) -> Task<Status> {
-    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("write of " + k.to_string()));
+    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("write", &k));
     co_return co_await self->inner_.write(std::move(k), std::move(v));
   }(this, std::move(key), std::move(value));
 }
@@ -72,33 +74,33 @@ Task<Status> FaultyKvStore::write(StoreKey key, std::string value) {
 Task<Status> FaultyKvStore::remove(StoreKey key, bool lazy) {
   if (!window_active()) return maybe_delayed(inner_.remove(std::move(key), lazy));
   return [](FaultyKvStore* self, StoreKey k, bool l) -> Task<Status> {
-    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("remove of " + k.to_string()));
+    TIERKV_CO_RETURN_IF_ERROR(co_await self->gate("remove", &k));
     co_return co_await self->inner_.remove(std::move(k), l);
   }(this, std::move(key), lazy);
 }
 
 Task<Result<std::vector<std::string>>> FaultyKvStore::list(std::string primary_namespace,
                                                            std::string secondary_namespace) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list"));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("list"));
   co_return co_await inner_.list(std::move(primary_namespace), std::move(secondary_namespace));
 }
 
 Task<Result<ListPage>> FaultyKvStore::list_page(std::string primary_namespace,
                                                 std::string secondary_namespace,
                                                 std::optional<std::string> page_token) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_page"));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_page"));
   co_return co_await inner_.list_page(std::move(primary_namespace),
                                       std::move(secondary_namespace), std::move(page_token));
 }
 
 Task<Result<VersionedValue>> FaultyKvStore::read_versioned(StoreKey key) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("read_versioned of " + key.to_string()));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("read_versioned", &key));
   co_return co_await inner_.read_versioned(std::move(key));
 }
 
 Task<Result<uint64_t>> FaultyKvStore::compare_and_swap(StoreKey key, uint64_t expected_version,
                                                        std::string value) {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("compare_and_swap of " + key.to_string()));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("compare_and_swap", &key));
   co_return co_await inner_.compare_and_swap(std::move(key), expected_version, std::move(value));
 }
 
@@ -112,7 +114,7 @@ Task<AtomicResult> FaultyKvStore::write_atomic(std::vector<AtomicOp> ops) {
 }
 
 Task<Result<std::vector<NamespacePair>>> FaultyKvStore::list_namespaces() {
-  TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_namespaces"));
+  if (window_active()) TIERKV_CO_RETURN_IF_ERROR(co_await gate("list_namespaces"));
   co_return co_await inner_.list_namespaces();
 }
 

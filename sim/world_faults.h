@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/core/kv_store.h"
@@ -65,7 +66,10 @@ class FaultyKvStore final : public KvStore {
 
  private:
   // OK, or Unavailable if an outage window covers now; sleeps through a slow window first.
-  Task<Status> gate(std::string what);
+  // The Unavailable message names the call: what, and " of <key>" when key is given (key
+  // must outlive the returned task). Calls skip it while no window is active
+  // (window_active()): it would return OK at once.
+  Task<Status> gate(std::string_view what, const StoreKey* key = nullptr);
   // work, or work started kBuggifyBackupDelayUs later when BUGGIFY "backup.delay_write" fires.
   template <typename T>
   Task<T> maybe_delayed(Task<T> work);

@@ -138,6 +138,37 @@ TEST_F(CheckersTest, PaginationFiresOnAnOversizedPage) {
   EXPECT_NE(only_violation(kCheckPagination).message.find("page bound"), std::string::npos);
 }
 
+// Which problem a walk reports, word for word: the first key met again in walk order (not in
+// key order), unless a page before it is over the bound; then the key sets against list().
+TEST_F(CheckersTest, PaginationNamesTheFirstProblemOfTheWalk) {
+  const auto message = [this](const std::vector<std::vector<std::string>>& pages, bool complete,
+                              const std::optional<std::vector<std::string>>& list) {
+    const size_t before = violations_.size();
+    checkers_.pagination("app", "cfg", pages, complete, list);
+    return violations_.size() == before ? std::string("(ok)") : violations_.back().message;
+  };
+  const std::string walk = "list_page walk of 'app/cfg': ";
+  EXPECT_EQ(message({{"b", "c"}, {"c", "b"}}, true, std::vector<std::string>{"b", "c"}),
+            walk + "key 'c' appears twice in the page walk (again on page 1)");
+  // Without list() (concurrent mutation) a key may legitimately move between pages.
+  EXPECT_EQ(message({{"b", "c"}, {"c", "b"}}, true, std::nullopt), "(ok)");
+  std::vector<std::string> big;
+  for (size_t i = 0; i <= kListPageSizeMax; ++i) big.push_back("k" + std::to_string(i));
+  EXPECT_EQ(message({big, {"k0"}}, true, big),
+            walk + "page 0 holds " + std::to_string(big.size()) + " keys, over the page bound " +
+                std::to_string(kListPageSizeMax));
+  std::vector<std::string> big_repeating = big;
+  big_repeating.push_back("a");
+  EXPECT_EQ(message({{"a"}, big_repeating}, true, big_repeating),
+            walk + "key 'a' appears twice in the page walk (again on page 1)");
+  EXPECT_EQ(message({{"a"}, {"b"}}, false, std::nullopt),
+            walk + "the page walk did not end within its bound");
+  EXPECT_EQ(message({{"a", "d"}}, true, std::vector<std::string>{"e", "c", "b", "a", "c"}),
+            walk + "pages hold 2 distinct keys but list() holds 4; 'b' listed but never paged; "
+                   "'d' paged but not listed");
+  EXPECT_EQ(message({{"a"}, {"c", "e"}}, true, std::vector<std::string>{"e", "c", "a"}), "(ok)");
+}
+
 TEST_F(CheckersTest, VersionedFiresWhenRollbackDiffersFromTheRecordedState) {
   const std::map<std::string, std::string> at_v = {{"k1", "a"}, {"k2", "b"}};
   EXPECT_TRUE(checkers_.rollback_state(4, at_v, at_v));

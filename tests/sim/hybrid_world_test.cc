@@ -247,6 +247,30 @@ TEST(HybridBatchCheck, AHalfAppliedBatchIsAViolationNamingTheBatch) {
             std::string::npos);
 }
 
+// The violation's text is built only when a batch fails; it names the batch, the key that
+// proves it applied and what every other key holds, and prints each key's whole model history
+// and the recent run events.
+TEST(HybridBatchCheck, AHalfAppliedBatchPrintsEachKeysHistoryAndTheRecentEvents) {
+  BatchCheck c;
+  c.model.crash();
+  c.checkers.note(5, "power cut");
+  c.check("batch-a", "old-b");
+  ASSERT_EQ(c.violations.size(), 1u);
+  EXPECT_EQ(c.violations.front().message,
+            "atomic batch op#2 [crashed] of 2 keys (@hybrid/index/h1, @hybrid/meta/h2) is "
+            "half-applied: @hybrid/index/h1 holds its batch value; @hybrid/meta/h2 holds "
+            "'old-b' (allowed once the batch applied: 'batch-b')");
+  EXPECT_EQ(c.violations.front().history,
+            "  baseline of @hybrid/index/h1: <absent>\n"
+            "  m0 op#0 c0 write @hybrid/index/h1 = 'old-a' [acked issued@0us done@1us]\n"
+            "  m2 op#2 c1 atomic @hybrid/index/h1 = 'batch-a' [crashed issued@2us]\n"
+            "  baseline of @hybrid/meta/h2: <absent>\n"
+            "  m1 op#1 c0 write @hybrid/meta/h2 = 'old-b' [acked issued@0us done@1us]\n"
+            "  m3 op#2 c1 atomic @hybrid/meta/h2 = 'batch-b' [crashed issued@2us]\n"
+            "recent run events:\n"
+            "  @5us power cut\n");
+}
+
 TEST(HybridBatchCheck, AnAcknowledgedBatchMissingAKeyIsAViolation) {
   BatchCheck c;
   for (const auto& [op, ids] : c.model.batches()) {
