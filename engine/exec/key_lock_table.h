@@ -7,6 +7,8 @@
 //     removes the entry, so size() returns to 0 once the table is idle (the table does not
 //     grow with the number of keys ever locked).
 //   - Entries live in a std::map: nothing depends on hash order (deterministic in simulation).
+//     A pruned entry's node is kept (up to kSpareNodes) and reused by the next new key, so a
+//     lock of an idle key allocates no map node.
 //
 // Thread-safety: none; used from coroutines of one event loop, like AsyncMutex.
 // Lifetime: the table must outlive every guard and every pending lock(). Destroying it with
@@ -21,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "engine/exec/async_mutex.h"
 #include "engine/exec/task.h"
@@ -37,9 +40,10 @@ class KeyLockTable {
   ~KeyLockTable();
 
   // Suspends until the caller holds key's lock; the guard releases it. Returns an awaiter:
-  // co_await it at once (the entry is made when it is awaited, no coroutine frame).
+  // co_await it at once (the entry is made when it is awaited, no coroutine frame; key is
+  // read then, and copied only into a new entry).
   class Acquire;
-  Acquire lock(std::string key);
+  Acquire lock(std::string_view key);
 
   // Number of keys somebody holds or waits for.
   size_t size() const { return entries_.size(); }
@@ -57,9 +61,14 @@ class KeyLockTable {
   };
   using Entries = std::map<std::string, Entry, std::less<>>;
 
+  static constexpr size_t kSpareNodes = 16;
+
+  // key's entry, made (from a spare node if there is one) when nobody holds or waits for key.
+  Entries::iterator entry_for(std::string_view key);
   void release(Entries::iterator entry);
 
   Entries entries_;
+  std::vector<Entries::node_type> spare_;  // pruned entries' nodes: idle mutexes, no users
   bool destroying_ = false;
 };
 
@@ -104,10 +113,10 @@ class KeyLockGuard {
 
 class [[nodiscard]] KeyLockTable::Acquire {
  public:
-  Acquire(KeyLockTable* table, std::string key) : table_(table), key_(std::move(key)) {}
+  Acquire(KeyLockTable* table, std::string_view key) : table_(table), key_(key) {}
   bool await_ready() {
     assert(!table_->destroying_);
-    entry_ = table_->entries_.try_emplace(std::move(key_)).first;
+    entry_ = table_->entry_for(key_);
     ++entry_->second.users;
     // std::map nodes never move, so entry_ stays valid while we wait: users > 0 keeps it alive.
     return entry_->second.mutex.lock().await_ready();
@@ -123,12 +132,12 @@ class [[nodiscard]] KeyLockTable::Acquire {
 
  private:
   KeyLockTable* table_;
-  std::string key_;
+  std::string_view key_;  // the caller's: it lives until the co_await ends
   Entries::iterator entry_{};
 };
 
-inline KeyLockTable::Acquire KeyLockTable::lock(std::string key) {
-  return Acquire(this, std::move(key));
+inline KeyLockTable::Acquire KeyLockTable::lock(std::string_view key) {
+  return Acquire(this, key);
 }
 
 }  // namespace tierkv

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -114,6 +115,41 @@ TEST_P(KeyLockTableTest, AnEntryLivesWhileHeldOrAwaitedAndGoesWithTheLastGuard) 
   moved = KeyLockGuard();  // assigning over a held guard releases it
   EXPECT_EQ(table.size(), 0u);
   EXPECT_FALSE(table.is_locked("k"));
+}
+
+// The table reuses the entries of keys it forgot for new keys: each round's keys (more than
+// it keeps spare, longer than a small string) are taken at once, carry their own names, and
+// none of the previous round's keys stays locked.
+TEST_P(KeyLockTableTest, ForgottenKeysEntriesServeNewKeysAsFreeLocks) {
+  auto h = make_executor_harness(GetParam(), 11);
+  Executor& executor = h->executor();
+  KeyLockTable table;
+  constexpr size_t kKeys = 40;
+  const auto key = [](int round, size_t i) {
+    return "a key longer than any small-string buffer/" + std::to_string(round) + "/" +
+           std::to_string(i);
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::vector<KeyLockGuard> guards(kKeys);
+    for (size_t i = 0; i < kKeys; ++i) {
+      executor.spawn(lock_and_park(&table, key(round, i), &guards[i]));
+    }
+    ASSERT_TRUE(executor.run_until([&] {
+      return std::all_of(guards.begin(), guards.end(),
+                         [](const KeyLockGuard& g) { return g.owns_lock(); });
+    })) << "round " << round;
+    EXPECT_EQ(table.size(), kKeys);
+    for (size_t i = 0; i < kKeys; ++i) {
+      EXPECT_EQ(guards[i].key(), key(round, i));
+      EXPECT_TRUE(table.is_locked(key(round, i)));
+      EXPECT_EQ(table.waiters(key(round, i)), 0u);
+      if (round > 0) {
+        EXPECT_FALSE(table.is_locked(key(round - 1, i)));
+      }
+    }
+    guards.clear();
+    EXPECT_EQ(table.size(), 0u);
+  }
 }
 
 TEST_P(KeyLockTableTest, DestroyingATableWithWaitersDoesNotTouchFreedEntries) {
