@@ -17,17 +17,19 @@ Task<T> ready(T value) {
   co_return value;
 }
 
-// Keys of a batch must be distinct: two ops on one key in one atomic batch have no order.
-Status validate_batch(const std::vector<AtomicOp>& ops) {
-  std::vector<StoreKey> keys;
+// Checks every key, then sorts ops by key (the order their locks are taken in); keys of a
+// batch must be distinct: two ops on one key in one atomic batch have no order.
+Status validate_and_sort_batch(std::vector<AtomicOp>& ops) {
   for (const AtomicOp& op : ops) {
     TIERKV_RETURN_IF_ERROR(validate_store_key(op.key).with_context("write_atomic"));
-    keys.push_back(op.key);
   }
-  std::sort(keys.begin(), keys.end());
-  auto dup = std::adjacent_find(keys.begin(), keys.end());
-  if (dup != keys.end()) {
-    return Status::invalid_argument("write_atomic: key " + dup->to_string() +
+  std::sort(ops.begin(), ops.end(),
+            [](const AtomicOp& a, const AtomicOp& b) { return a.key < b.key; });
+  auto dup = std::adjacent_find(ops.begin(), ops.end(), [](const AtomicOp& a, const AtomicOp& b) {
+    return a.key == b.key;
+  });
+  if (dup != ops.end()) {
+    return Status::invalid_argument("write_atomic: key " + dup->key.to_string() +
                                     " appears more than once in the batch");
   }
   return Status();
@@ -131,14 +133,14 @@ Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t e
   CallOrder::Ticket ticket = call_order_.begin(lock_key(key));
   return [](BackendKvStore* self, StoreKey key, uint64_t expected, std::string value,
             CallOrder::Ticket ticket) -> Task<Result<uint64_t>> {
-    KeyLockGuard key_guard = co_await self->locks_.lock(lock_key(key));
+    KeyLockGuard key_guard = co_await self->locks_.lock(ticket.key());  // == lock_key(key)
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
     std::vector<Mutation> mutations;
-    mutations.push_back({key, std::move(value), expected});
+    mutations.push_back({std::move(key), std::move(value), expected});
     Result<Applied> applied = co_await self->apply_locked(mutations);
     if (!applied.ok()) co_return applied.status();
-    if (!applied->conflicts.empty()) {
-      co_return Status::conflict("compare_and_swap of " + key.to_string() + ": expected version " +
+    if (!applied->conflicts.empty()) {  // the ticket's key is the key's "p/s/k" text
+      co_return Status::conflict("compare_and_swap of " + ticket.key() + ": expected version " +
                                  std::to_string(expected) + ", found " +
                                  std::to_string(applied->conflicts.front().second));
     }
@@ -148,20 +150,23 @@ Task<Result<uint64_t>> BackendKvStore::compare_and_swap(StoreKey key, uint64_t e
 }
 
 Task<AtomicResult> BackendKvStore::write_atomic(std::vector<AtomicOp> ops) {
-  Status valid = validate_batch(ops);
+  Status valid = validate_and_sort_batch(ops);
   if (!valid.ok()) return ready(AtomicResult{std::move(valid), {}});
-  std::sort(ops.begin(), ops.end(),
-            [](const AtomicOp& a, const AtomicOp& b) { return a.key < b.key; });
   std::vector<CallOrder::Ticket> tickets;
   for (const AtomicOp& op : ops) tickets.push_back(call_order_.begin(lock_key(op.key)));
   return [](BackendKvStore* self, std::vector<AtomicOp> ops,
             std::vector<CallOrder::Ticket> tickets) -> Task<AtomicResult> {
     // Locks in ascending key order (ops are sorted), so two batches cannot deadlock.
     std::vector<KeyLockGuard> key_guards;
-    for (const AtomicOp& op : ops) key_guards.push_back(co_await self->locks_.lock(lock_key(op.key)));
+    for (const CallOrder::Ticket& ticket : tickets) {  // one per op, same order; == lock_key
+      key_guards.push_back(co_await self->locks_.lock(ticket.key()));
+    }
     AsyncMutexGuard backend_guard = co_await self->backend_mutex_.lock_guard();
     std::vector<Mutation> mutations;
-    for (const AtomicOp& op : ops) mutations.push_back({op.key, op.value, op.expected_version});
+    mutations.reserve(ops.size());
+    for (AtomicOp& op : ops) {  // ops are not needed after this (the tickets name the keys)
+      mutations.push_back({std::move(op.key), std::move(op.value), op.expected_version});
+    }
     Result<Applied> applied = co_await self->apply_locked(mutations);
     if (!applied.ok()) co_return AtomicResult{applied.status().with_context("write_atomic"), {}};
     AtomicResult result;

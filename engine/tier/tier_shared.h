@@ -46,10 +46,15 @@ struct Shared {
     return tiers.backup != nullptr && options.backup_mode == BackupMode::kAsync;
   }
   // A rule matches the key (whether or not an ephemeral tier exists).
-  bool rule_matches(const StoreKey& key) const;
+  bool rule_matches(std::string_view primary, std::string_view secondary,
+                    std::string_view key) const;
   // The key lives in the ephemeral tier: one is configured and a rule matches.
+  bool is_ephemeral(std::string_view primary, std::string_view secondary,
+                    std::string_view key) const {
+    return tiers.ephemeral != nullptr && rule_matches(primary, secondary, key);
+  }
   bool is_ephemeral(const StoreKey& key) const {
-    return tiers.ephemeral != nullptr && rule_matches(key);
+    return is_ephemeral(key.primary_namespace, key.secondary_namespace, key.key);
   }
   // Listing this namespace pair must consult the ephemeral tier.
   bool consults_ephemeral(std::string_view primary, std::string_view secondary) const;

@@ -89,9 +89,11 @@ Task<T> invalid(Status status) {
 
 namespace tier_detail {
 
-bool Shared::rule_matches(const StoreKey& key) const {
-  return std::any_of(options.ephemeral_rules.begin(), options.ephemeral_rules.end(),
-                     [&key](const EphemeralRule& rule) { return rule.matches(key); });
+bool Shared::rule_matches(std::string_view primary, std::string_view secondary,
+                          std::string_view key) const {
+  return std::any_of(
+      options.ephemeral_rules.begin(), options.ephemeral_rules.end(),
+      [&](const EphemeralRule& rule) { return rule.matches(primary, secondary, key); });
 }
 
 bool Shared::consults_ephemeral(std::string_view primary, std::string_view secondary) const {
@@ -108,7 +110,12 @@ Task<Status> apply_to(KvStore* store, const StoreKey& key, std::optional<std::st
 }  // namespace tier_detail
 
 bool EphemeralRule::matches(const StoreKey& k) const {
-  return k.key == key && covers(k.primary_namespace, k.secondary_namespace);
+  return matches(k.primary_namespace, k.secondary_namespace, k.key);
+}
+
+bool EphemeralRule::matches(std::string_view primary, std::string_view secondary,
+                            std::string_view k) const {
+  return k == key && covers(primary, secondary);
 }
 
 bool EphemeralRule::covers(std::string_view primary, std::string_view secondary) const {

@@ -84,6 +84,7 @@ struct EphemeralRule {
   std::string key;
 
   bool matches(const StoreKey& k) const;
+  bool matches(std::string_view primary, std::string_view secondary, std::string_view k) const;
   // Whether a key of this namespace pair can match.
   bool covers(std::string_view primary, std::string_view secondary) const;
 };

@@ -3,7 +3,6 @@
 // queued), under the same per-key locks as plain writes.
 #include <algorithm>
 #include <cassert>
-#include <set>
 #include <span>
 #include <utility>
 
@@ -53,21 +52,30 @@ Status backup_written(const std::shared_ptr<Shared>& s, const Status& backed) {
   return backed.with_context("backup (primary already applied it)");
 }
 
+// Whether an applied conditional write on these keys is then written to backup by the caller
+// (sync mode with a backup; see settle_applied), so the caller still needs its values.
+bool sync_backup_follows(const Shared& s, bool ephemeral) {
+  return !ephemeral && s.tiers.backup != nullptr && !s.async_backup();
+}
+
 Task<Result<uint64_t>> cas_locked(std::shared_ptr<Shared> s, StoreKey key, uint64_t expected,
                                   std::string value, CallOrder::Ticket ticket) {
-  const std::string what = "compare_and_swap of " + key.to_string();
-  KeyLockGuard guard = co_await s->locks.lock(lock_key(key));
+  // The ticket's key is the key's "p/s/k" text (lock_key).
+  auto what = [&ticket] { return "compare_and_swap of " + ticket.key(); };
+  KeyLockGuard guard = co_await s->locks.lock(ticket.key());
   const bool ephemeral = s->is_ephemeral(key);
   KvStore* tier = ephemeral ? s->tiers.ephemeral : s->tiers.primary;
-  Result<uint64_t> r = co_await tier->compare_and_swap(key, expected, value);
+  // Named, moved in: g++ 12 destroys a temporary coroutine argument twice (task.h).
+  std::string to_tier = sync_backup_follows(*s, ephemeral) ? value : std::move(value);
+  Result<uint64_t> r = co_await tier->compare_and_swap(key, expected, std::move(to_tier));
   if (!r.ok()) {
     if (!ephemeral) count_primary_failure(*s, r.status());
     co_return r.status().with_context(ephemeral ? "ephemeral tier" : "primary tier")
-        .with_context(what);
+        .with_context(what());
   }
   if (!settle_applied(s, std::span(&ticket, 1), std::span(&key, 1), ephemeral)) co_return r;
   Status backed = backup_written(s, co_await s->tiers.backup->write(key, std::move(value)));
-  if (!backed.ok()) co_return backed.with_context(what);
+  if (!backed.ok()) co_return backed.with_context(what());
   co_return r;
 }
 
@@ -85,21 +93,30 @@ Task<Status> mirror_batch(std::shared_ptr<Shared> s, std::vector<AtomicOp> ops) 
 
 Task<AtomicResult> atomic_locked(std::shared_ptr<Shared> s, std::vector<AtomicOp> ops,
                                  bool ephemeral, std::vector<CallOrder::Ticket> tickets) {
-  std::set<std::string> lock_keys;
-  for (const AtomicOp& op : ops) lock_keys.insert(lock_key(op.key));
-  std::vector<KeyLockGuard> guards;  // taken in ascending key order: no deadlock
-  for (const std::string& k : lock_keys) guards.push_back(co_await s->locks.lock(k));
+  // Each key's lock once (a key listed twice is the tier's to refuse), in ascending lock-key
+  // order: no deadlock. A ticket's key is its op's lock key.
+  auto by_key = [](const CallOrder::Ticket& a, const CallOrder::Ticket& b) {
+    return a.key() < b.key();
+  };
+  std::sort(tickets.begin(), tickets.end(), by_key);
+  std::vector<KeyLockGuard> guards;
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    if (i > 0 && tickets[i].key() == tickets[i - 1].key()) continue;
+    guards.push_back(co_await s->locks.lock(tickets[i].key()));
+  }
+  std::vector<StoreKey> keys;
+  keys.reserve(ops.size());
+  for (const AtomicOp& op : ops) keys.push_back(op.key);
+  // Named, moved in: g++ 12 destroys a temporary coroutine argument twice (task.h).
+  std::vector<AtomicOp> to_tier = sync_backup_follows(*s, ephemeral) ? ops : std::move(ops);
   KvStore* tier = ephemeral ? s->tiers.ephemeral : s->tiers.primary;
-  AtomicResult r = co_await tier->write_atomic(ops);
+  AtomicResult r = co_await tier->write_atomic(std::move(to_tier));
   if (!r.status.ok()) {
     if (!ephemeral) count_primary_failure(*s, r.status);
     r.status = r.status.with_context(ephemeral ? "write_atomic on the ephemeral tier"
                                                : "write_atomic on the primary tier");
     co_return r;
   }
-  std::vector<StoreKey> keys;
-  keys.reserve(ops.size());
-  for (const AtomicOp& op : ops) keys.push_back(op.key);
   if (!settle_applied(s, tickets, keys, ephemeral)) co_return r;
   Status backed = backup_written(s, co_await mirror_batch(s, std::move(ops)));
   if (!backed.ok()) co_return AtomicResult{backed.with_context("write_atomic"), {}};

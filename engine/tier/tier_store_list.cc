@@ -52,10 +52,11 @@ Result<std::string> decode_ephemeral_token(std::string_view hex, std::string_vie
   return after;
 }
 
-// Primary's keys minus stale copies of ephemeral keys.
+// Primary's keys minus stale copies of ephemeral keys (none outside the pairs a rule covers).
 std::vector<std::string> durable_only(const Shared& s, const std::string& p, const std::string& sec,
                                       std::vector<std::string> keys) {
-  std::erase_if(keys, [&](const std::string& k) { return s.is_ephemeral(StoreKey{p, sec, k}); });
+  if (!s.consults_ephemeral(p, sec)) return keys;
+  std::erase_if(keys, [&](const std::string& k) { return s.is_ephemeral(p, sec, k); });
   return keys;
 }
 
@@ -64,7 +65,7 @@ Task<Result<std::vector<std::string>>> ephemeral_keys(std::shared_ptr<Shared> s,
                                                       std::string sec) {
   Result<std::vector<std::string>> keys = co_await s->tiers.ephemeral->list(p, sec);
   if (!keys.ok()) co_return keys.status().with_context("ephemeral tier");
-  std::erase_if(*keys, [&](const std::string& k) { return !s->is_ephemeral(StoreKey{p, sec, k}); });
+  std::erase_if(*keys, [&](const std::string& k) { return !s->is_ephemeral(p, sec, k); });
   std::sort(keys->begin(), keys->end());
   co_return keys;
 }
@@ -102,7 +103,7 @@ Task<Result<std::vector<std::string>>> TierStore::list(std::string primary_names
     if (!ephemeral.ok()) co_return ephemeral.status().with_context("list");
     keys.insert(keys.end(), ephemeral->begin(), ephemeral->end());
   }
-  std::sort(keys.begin(), keys.end());
+  if (!std::is_sorted(keys.begin(), keys.end())) std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   co_return keys;
 }
