@@ -204,12 +204,15 @@ class Shrinker {
   }
 
   // A shorter failing prefix than truncate_ops found, each candidate also under the seeds
-  // seed + 1 .. seed + kReseeds, in every round: a failure that needs its strike (an EIO
-  // site, a crash point, a tie-break) on one op after many others of its file often strikes
-  // within a few ops under another seed, where no op before that one could go under its own.
-  // A passing candidate costs kReseeds + 1 runs, about (kReseeds + 1) * log2(ops) in all:
-  // less than ddmin over the ops.
+  // seed + 1 .. seed + kReseeds, in every round: a failure that needs its strike (an EIO or
+  // ENOSPC site, a tie-break) on one op after many others of its file often strikes within a
+  // few ops under another seed, where no op before that one could go under its own. A
+  // passing candidate costs kReseeds + 1 runs, about (kReseeds + 1) * log2(ops) in all: less
+  // than ddmin over the ops. Not with a crash point: a crash fires after a count of Env ops,
+  // which a shorter prefix reaches no sooner under another seed (ddmin scales the point and
+  // lower_crash_points moves it).
   void truncate_ops_reseeded() {
+    if (has_crash(best_.faults)) return;
     const uint32_t reseeds = std::exchange(reseeds_, kReseeds);
     truncate_ops();
     reseeds_ = reseeds;

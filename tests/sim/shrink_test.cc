@@ -307,6 +307,24 @@ TEST(Shrink, TriesShortPrefixesUnderOtherSeedsFromTheFirstRound) {
   EXPECT_EQ(result.scenario.ops.size(), 4u);
 }
 
+// With a crash point the failure needs, the prefix search under other seeds runs no candidate:
+// a shorter prefix reaches the crash's Env op count no sooner under another seed.
+TEST(Shrink, TriesNoPrefixUnderOtherSeedsWhenTheFailureNeedsACrashPoint) {
+  const auto still_fails = [](const Scenario& s) {
+    const Fault* crash = find_fault(s, FaultKind::kCrash);
+    return has_needed_op(s) && crash != nullptr && crash->at <= 10 * s.ops.size();
+  };
+  std::vector<std::string> lines;
+  const ShrinkResult result =
+      shrink_scenario(crash_scenario(300, 2900, 0), "recovery", still_fails, {.max_runs = 400},
+                      [&](const std::string& line) { lines.push_back(line); });
+  EXPECT_TRUE(still_fails(result.scenario));
+  EXPECT_LE(result.scenario.ops.size(), 10u);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.find("prefix under other seeds"), std::string::npos) << line;
+  }
+}
+
 // A world whose failure needs its async mirror, overlay store and HybridStore, but none of the
 // values the seed drew for them: each goes to its simplest value. A value the failure needs
 // (here 4 keys per mirror batch) stays as drawn.
