@@ -8,35 +8,20 @@
 #include "engine/io/env_util.h"
 
 namespace tierkv {
-namespace {
-constexpr std::string_view kImageMagic = "TKVMEM1\n";
-}
 
-std::string encode_memory_image(const std::map<std::string, std::string, std::less<>>& map) {
-  std::string out(kImageMagic);
-  put_fixed64(&out, map.size());
-  for (const auto& [key, value] : map) {
-    put_length_prefixed(&out, key);
-    put_length_prefixed(&out, value);
-  }
-  put_fixed32(&out, crc32c::mask(crc32c::value(out)));
-  return out;
-}
-
-Result<std::map<std::string, std::string, std::less<>>> decode_memory_image(
-    std::string_view image, std::string_view path) {
+Result<MemoryMap> decode_memory_image(std::string_view image, std::string_view path) {
   auto corrupt = [&](std::string_view what) {
     return Status::corruption("memory image " + std::string(path) + ": " + std::string(what));
   };
-  if (image.size() < kImageMagic.size() + 8 + 4) return corrupt("too short");
-  if (image.substr(0, kImageMagic.size()) != kImageMagic) return corrupt("bad magic");
+  if (image.size() < kMemoryImageMagic.size() + 8 + 4) return corrupt("too short");
+  if (image.substr(0, kMemoryImageMagic.size()) != kMemoryImageMagic) return corrupt("bad magic");
   std::string_view body = image.substr(0, image.size() - 4);
   uint32_t stored = crc32c::unmask(decode_fixed32(image.data() + image.size() - 4));
   if (stored != crc32c::value(body)) return corrupt("checksum mismatch");
-  body.remove_prefix(kImageMagic.size());
+  body.remove_prefix(kMemoryImageMagic.size());
   uint64_t count = 0;
   if (!get_fixed64(&body, &count)) return corrupt("missing count");
-  std::map<std::string, std::string, std::less<>> map;
+  MemoryMap map;
   for (uint64_t i = 0; i < count; ++i) {
     std::string_view key, value;
     if (!get_length_prefixed(&body, &key) || !get_length_prefixed(&body, &value)) {
