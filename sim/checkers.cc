@@ -23,10 +23,11 @@ std::string ns_name(const std::string& primary, const std::string& secondary) {
 
 }  // namespace
 
-std::string value_preview(const std::optional<std::string>& value) {
+std::string value_preview(std::optional<std::string_view> value) {
   if (!value) return "<absent>";
-  if (value->size() <= kPreviewBytes) return "'" + *value + "'";
-  return "'" + value->substr(0, kPreviewBytes) + "...'(" + std::to_string(value->size()) + "B)";
+  if (value->size() <= kPreviewBytes) return "'" + std::string(*value) + "'";
+  return "'" + std::string(value->substr(0, kPreviewBytes)) + "...'(" +
+         std::to_string(value->size()) + "B)";
 }
 
 Checkers::Checkers(const Model& model, RunStats* stats, std::vector<Violation>* violations)
@@ -106,7 +107,7 @@ bool Checkers::lt_hash_matches(const std::string& maintained_hex,
   return false;
 }
 
-bool Checkers::read_value(const StoreKey& key, const std::optional<std::string>& observed,
+bool Checkers::read_value(const StoreKey& key, std::optional<std::string_view> observed,
                           uint64_t issued_tick, uint64_t completed_tick, uint64_t op_index) {
   const AllowedValues allowed = model_.allowed_for_read(key, issued_tick, completed_tick);
   if (count(kCheckReads, allowed.allows(observed))) return true;

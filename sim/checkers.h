@@ -76,7 +76,7 @@ class Checkers {
   bool lt_hash_matches(const std::string& maintained_hex, const std::string& recomputed_hex,
                        uint64_t version);
   // A read's result against the model (issued/completed ticks from Model::tick()).
-  bool read_value(const StoreKey& key, const std::optional<std::string>& observed,
+  bool read_value(const StoreKey& key, std::optional<std::string_view> observed,
                   uint64_t issued_tick, uint64_t completed_tick, uint64_t op_index);
   // (2) A WAL recovery report: a cut tail must say why; the store must not be ahead of the log.
   bool wal_recovery(const WalRecoverySummary& summary, std::string_view dir);
@@ -146,6 +146,6 @@ class Checkers {
 };
 
 // "<absent>" or a short preview of value, for messages.
-std::string value_preview(const std::optional<std::string>& value);
+std::string value_preview(std::optional<std::string_view> value);
 
 }  // namespace tierkv::sim

@@ -16,6 +16,30 @@ std::string preview(const std::optional<std::string>& value) {
 
 }  // namespace
 
+// FNV-1a over the three parts, each followed by a separator byte: keys are a few bytes, so an
+// inline loop beats three calls to std::hash.
+size_t Model::KeyHash::operator()(const StoreKey& key) const noexcept {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const std::string* part : {&key.primary_namespace, &key.secondary_namespace, &key.key}) {
+    for (const char c : *part) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    h = (h ^ 0xffu) * 0x100000001b3ull;
+  }
+  return static_cast<size_t>(h);
+}
+
+const Model::KeyState* Model::find(const StoreKey& key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second;
+}
+
+Model::KeyState& Model::state_of(const StoreKey& key) {
+  auto it = index_.find(key);
+  if (it != index_.end()) return *it->second;
+  KeyState* state = &keys_[key];
+  index_.emplace(key, state);
+  return *state;
+}
+
 std::string_view mutation_state_name(MutationState state) {
   switch (state) {
     case MutationState::kPending: return "pending";
@@ -41,7 +65,7 @@ std::string Mutation::describe() const {
   return out + "]";
 }
 
-bool AllowedValues::allows(const std::optional<std::string>& observed) const {
+bool AllowedValues::allows(std::optional<std::string_view> observed) const {
   if (!observed) return absent_allowed;
   for (const std::string* value : values) {
     if (*value == *observed) return true;
@@ -52,7 +76,8 @@ bool AllowedValues::allows(const std::optional<std::string>& observed) const {
 uint64_t Model::begin(uint64_t op_index, uint32_t client, std::string kind, StoreKey key,
                       std::optional<std::string> value, bool durable, bool durable_on_ack,
                       uint64_t now_us) {
-  Mutation m;
+  assert(next_id_ - first_id_ == mutations_.size());
+  Mutation& m = mutations_.emplace_back(std::in_place).value();
   m.id = next_id_++;
   m.op_index = op_index;
   m.client = client;
@@ -62,16 +87,21 @@ uint64_t Model::begin(uint64_t op_index, uint32_t client, std::string kind, Stor
   m.durable_on_ack = durable_on_ack;
   m.issued_tick = tick();
   m.issued_us = now_us;
-  keys_[key].mutation_ids.push_back(m.id);
+  state_of(key).mutations.push_back(&m);
   m.key = std::move(key);
-  const uint64_t id = m.id;
-  mutations_.emplace(id, std::move(m));
   ++pending_;
-  return id;
+  return m.id;
 }
 
+const Mutation& Model::mutation(uint64_t id) const {
+  assert(id >= first_id_ && id - first_id_ < mutations_.size() && mutations_[id - first_id_]);
+  return *mutations_[id - first_id_];
+}
+
+Mutation& Model::at(uint64_t id) { return const_cast<Mutation&>(mutation(id)); }
+
 void Model::complete(uint64_t id, const Status& status, uint64_t now_us) {
-  Mutation& m = mutations_.at(id);
+  Mutation& m = at(id);
   if (m.state == MutationState::kCrashed) return;  // the process died first: nobody saw this
   assert(m.state == MutationState::kPending && "a mutation completes once");
   m.completed_tick = tick();
@@ -90,8 +120,8 @@ void Model::complete(uint64_t id, const Status& status, uint64_t now_us) {
 }
 
 void Model::crash() {
-  for (auto& [id, m] : mutations_) {
-    if (m.state == MutationState::kPending) m.state = MutationState::kCrashed;
+  for (std::optional<Mutation>& m : mutations_) {
+    if (m && m->state == MutationState::kPending) m->state = MutationState::kCrashed;
   }
   pending_ = 0;
 }
@@ -101,17 +131,16 @@ void Model::crash() {
 // them, so one issued earlier may still land after `later` if it had not completed before
 // `later` was issued.
 bool Model::may_apply_after(const Mutation& m, const Mutation& later) {
-  const auto call_ordered = [](const Mutation& x) { return x.kind != "cas" && x.kind != "atomic"; };
-  if (call_ordered(m) && call_ordered(later)) return false;
   const bool completed = m.state == MutationState::kAcked || m.state == MutationState::kFailed;
-  return !completed || m.completed_tick > later.issued_tick;
+  if (completed && m.completed_tick <= later.issued_tick) return false;  // done before later
+  const auto call_ordered = [](const Mutation& x) { return x.kind != "cas" && x.kind != "atomic"; };
+  return !(call_ordered(m) && call_ordered(later));
 }
 
-std::optional<size_t> Model::last_ack(const std::map<uint64_t, Mutation>& mutations,
-                                      const std::vector<uint64_t>& ids, uint64_t before_tick,
-                                      bool durable_only) {
-  for (size_t i = ids.size(); i-- > 0;) {
-    const Mutation& m = mutations.at(ids[i]);
+std::optional<size_t> Model::last_ack(const std::vector<const Mutation*>& mutations,
+                                      uint64_t before_tick, bool durable_only) {
+  for (size_t i = mutations.size(); i-- > 0;) {
+    const Mutation& m = *mutations[i];
     if (m.state != MutationState::kAcked || m.completed_tick >= before_tick) continue;
     if (durable_only && !m.durable_on_ack) continue;
     return i;
@@ -123,25 +152,22 @@ AllowedValues Model::allowed(const StoreKey& key, uint64_t ack_before_tick, bool
                              uint64_t issued_before_tick, bool wiped) const {
   AllowedValues allowed;
   allowed.absent_allowed = wiped;
-  auto it = keys_.find(key);
-  if (it == keys_.end()) {
+  const KeyState* found = find(key);
+  if (found == nullptr) {
     allowed.absent_allowed = true;
     return allowed;
   }
-  const KeyState& state = it->second;
-  const std::optional<size_t> floor =
-      last_ack(mutations_, state.mutation_ids, ack_before_tick, durable_only);
+  const KeyState& state = *found;
+  const std::optional<size_t> floor = last_ack(state.mutations, ack_before_tick, durable_only);
+  allowed.values.reserve(state.mutations.size() + 1);
   if (!floor) {
     if (state.baseline) allowed.values.push_back(&*state.baseline);
     allowed.absent_allowed = allowed.absent_allowed || !state.baseline;
   }
-  for (size_t i = 0; i < state.mutation_ids.size(); ++i) {
-    const Mutation& m = mutations_.at(state.mutation_ids[i]);
+  for (size_t i = 0; i < state.mutations.size(); ++i) {
+    const Mutation& m = *state.mutations[i];
     if (m.state == MutationState::kRejected || m.issued_tick > issued_before_tick) continue;
-    if (floor && i < *floor &&
-        !may_apply_after(m, mutations_.at(state.mutation_ids[*floor]))) {
-      continue;
-    }
+    if (floor && i < *floor && !may_apply_after(m, *state.mutations[*floor])) continue;
     if (m.value) allowed.values.push_back(&*m.value);
     allowed.absent_allowed = allowed.absent_allowed || !m.value;
   }
@@ -158,11 +184,11 @@ AllowedValues Model::allowed_for_read(const StoreKey& key, uint64_t issued_tick,
 }
 
 std::optional<std::optional<std::string>> Model::settled_value(const StoreKey& key) const {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return std::optional<std::string>();
-  const KeyState& state = it->second;
-  for (size_t i = state.mutation_ids.size(); i-- > 0;) {
-    const Mutation& m = mutations_.at(state.mutation_ids[i]);
+  const KeyState* found = find(key);
+  if (found == nullptr) return std::optional<std::string>();
+  const KeyState& state = *found;
+  for (size_t i = state.mutations.size(); i-- > 0;) {
+    const Mutation& m = *state.mutations[i];
     if (m.state == MutationState::kRejected) continue;
     if (m.state != MutationState::kAcked) return std::nullopt;
     return m.value;
@@ -171,20 +197,26 @@ std::optional<std::optional<std::string>> Model::settled_value(const StoreKey& k
 }
 
 void Model::settle(const StoreKey& key, std::optional<std::string> observed) {
-  KeyState& state = keys_[key];
-  for (uint64_t id : state.mutation_ids) {
-    assert(mutations_.at(id).state != MutationState::kPending && "settle with a pending op");
-    mutations_.erase(id);
+  KeyState& state = state_of(key);
+  for (const Mutation* m : state.mutations) {
+    assert(m->state != MutationState::kPending && "settle with a pending op");
+    mutations_[m->id - first_id_].reset();
   }
-  state.mutation_ids.clear();
+  state.mutations.clear();
+  while (!mutations_.empty() && !mutations_.front()) {
+    mutations_.pop_front();
+    ++first_id_;
+  }
   state.baseline = std::move(observed);
 }
 
 AllowedValues Model::allowed_if_applied(uint64_t id) const {
-  const Mutation& applied = mutations_.at(id);
+  const Mutation& applied = mutation(id);
   AllowedValues allowed;
-  for (uint64_t other_id : keys_.at(applied.key).mutation_ids) {
-    const Mutation& m = mutations_.at(other_id);
+  const std::vector<const Mutation*>& key_mutations = find(applied.key)->mutations;
+  allowed.values.reserve(key_mutations.size());
+  for (const Mutation* other : key_mutations) {
+    const Mutation& m = *other;
     if (m.state == MutationState::kRejected) continue;
     if (m.issued_tick < applied.issued_tick && !may_apply_after(m, applied)) continue;
     if (m.value) allowed.values.push_back(&*m.value);
@@ -195,17 +227,16 @@ AllowedValues Model::allowed_if_applied(uint64_t id) const {
 
 std::map<uint64_t, std::vector<uint64_t>> Model::batches() const {
   std::map<uint64_t, std::vector<uint64_t>> out;
-  for (const auto& [id, m] : mutations_) {
-    if (m.kind == "atomic") out[m.op_index].push_back(id);
+  for (const std::optional<Mutation>& m : mutations_) {
+    if (m && m->kind == "atomic") out[m->op_index].push_back(m->id);
   }
   return out;
 }
 
 bool Model::has_durable_ack(const StoreKey& key) const {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return false;
-  return last_ack(mutations_, it->second.mutation_ids, UINT64_MAX, /*durable_only=*/true)
-      .has_value();
+  const KeyState* state = find(key);
+  return state != nullptr &&
+         last_ack(state->mutations, UINT64_MAX, /*durable_only=*/true).has_value();
 }
 
 std::vector<StoreKey> Model::keys() const {
@@ -215,19 +246,29 @@ std::vector<StoreKey> Model::keys() const {
   return out;
 }
 
+std::vector<StoreKey> Model::keys_in(const std::string& primary_namespace) const {
+  std::vector<StoreKey> out;
+  // Keys order by primary namespace first: this one's keys are one run, starting at its
+  // smallest possible key.
+  for (auto it = keys_.lower_bound(StoreKey{primary_namespace, "", ""});
+       it != keys_.end() && it->first.primary_namespace == primary_namespace; ++it) {
+    out.push_back(it->first);
+  }
+  return out;
+}
+
 std::string Model::history(const StoreKey& key) const {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return "  (no mutation of " + key.to_string() + " recorded)\n";
-  std::string out = "  baseline of " + key.to_string() + ": " + preview(it->second.baseline) +
-                    "\n";
-  for (uint64_t id : it->second.mutation_ids) out += "  " + mutations_.at(id).describe() + "\n";
+  const KeyState* state = find(key);
+  if (state == nullptr) return "  (no mutation of " + key.to_string() + " recorded)\n";
+  std::string out = "  baseline of " + key.to_string() + ": " + preview(state->baseline) + "\n";
+  for (const Mutation* m : state->mutations) out += "  " + m->describe() + "\n";
   return out;
 }
 
 std::map<StoreKey, std::string> Model::settled_state() const {
   std::map<StoreKey, std::string> out;
   for (const auto& [key, state] : keys_) {
-    assert(state.mutation_ids.empty() && "settled_state of an unsettled model");
+    assert(state.mutations.empty() && "settled_state of an unsettled model");
     if (state.baseline) out.emplace(key, *state.baseline);
   }
   return out;

@@ -23,9 +23,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/core/status.h"
@@ -68,11 +71,15 @@ struct Mutation {
 struct AllowedValues {
   bool absent_allowed = false;
   std::vector<const std::string*> values;
-  bool allows(const std::optional<std::string>& observed) const;
+  bool allows(std::optional<std::string_view> observed) const;
 };
 
 class Model {
  public:
+  Model() = default;
+  Model(const Model&) = delete;  // index_ points into keys_
+  Model& operator=(const Model&) = delete;
+
   // Records a mutation issued now; returns its id. The caller issues the store call right
   // after, before any suspension, so the model's issue order is the store's call order.
   uint64_t begin(uint64_t op_index, uint32_t client, std::string kind, StoreKey key,
@@ -122,11 +129,13 @@ class Model {
   // its history since the baseline.
   bool has_durable_ack(const StoreKey& key) const;
 
-  // Every key the model has seen, in key order.
+  // Every key the model has seen, in key order; keys_in: those with that primary namespace.
   std::vector<StoreKey> keys() const;
+  std::vector<StoreKey> keys_in(const std::string& primary_namespace) const;
   bool has_pending() const { return pending_ != 0; }
   uint64_t pending() const { return pending_; }
-  const Mutation& mutation(uint64_t id) const { return mutations_.at(id); }
+  // REQUIRES: id is in the history (issued, and its key not settled since).
+  const Mutation& mutation(uint64_t id) const;
 
   // The key's baseline and mutations since, one per line (a violation's history).
   std::string history(const StoreKey& key) const;
@@ -138,19 +147,33 @@ class Model {
  private:
   struct KeyState {
     std::optional<std::string> baseline;
-    std::vector<uint64_t> mutation_ids;  // in issue order
+    // The key's mutations in issue order, in mutations_ (a deque's elements never move;
+    // settle empties them when it clears this list).
+    std::vector<const Mutation*> mutations;
   };
-  // Index in ids of the last mutation acked durably (before_tick bounds the completion tick).
-  static std::optional<size_t> last_ack(const std::map<uint64_t, Mutation>& mutations,
-                                        const std::vector<uint64_t>& ids, uint64_t before_tick,
-                                        bool durable_only);
+  // Index in mutations of the last one acked durably (before_tick bounds the completion tick).
+  static std::optional<size_t> last_ack(const std::vector<const Mutation*>& mutations,
+                                        uint64_t before_tick, bool durable_only);
 
   static bool may_apply_after(const Mutation& m, const Mutation& later);
   AllowedValues allowed(const StoreKey& key, uint64_t ack_before_tick, bool durable_only,
                         uint64_t issued_before_tick, bool wiped) const;
+  // The key's state, or null if the model never saw the key / creating it.
+  const KeyState* find(const StoreKey& key) const;
+  KeyState& state_of(const StoreKey& key);
+  Mutation& at(uint64_t id);
 
-  std::map<StoreKey, KeyState> keys_;
-  std::map<uint64_t, Mutation> mutations_;  // only mutations still referenced by a key
+  struct KeyHash {
+    size_t operator()(const StoreKey& key) const noexcept;
+  };
+  std::map<StoreKey, KeyState> keys_;  // in key order: what keys() and settled_state() walk
+  // Lookups by key (a hash and one comparison instead of a walk down keys_); never iterated.
+  // Points at keys_'s nodes, which never move and are never erased.
+  std::unordered_map<StoreKey, KeyState*, KeyHash> index_;
+  // Every mutation still in a key's history, by id: mutations_[id - first_id_]. settle empties
+  // its key's entries; empty entries at the front are dropped (first_id_ moves on).
+  std::deque<std::optional<Mutation>> mutations_;
+  uint64_t first_id_ = 0;
   uint64_t next_id_ = 0;
   uint64_t tick_ = 0;
   uint64_t pending_ = 0;

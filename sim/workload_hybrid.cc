@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <map>
+#include <string_view>
 
 #include "sim/workload.h"
 
@@ -120,15 +121,15 @@ void check_hybrid_scan(Checkers& checkers, const Model& model, const std::string
                        const std::vector<KeyValue>& scanned, uint64_t issued_tick,
                        uint64_t completed_tick, uint64_t op_index) {
   std::vector<std::string> keys;
-  std::map<StoreKey, std::optional<std::string>> observed;
+  std::map<StoreKey, std::optional<std::string_view>> observed;  // views into scanned
   for (const KeyValue& kv : scanned) {
     keys.push_back(kv.key);
     if (kv.key.find('/') == std::string::npos) continue;  // scan_order names it
-    observed[hybrid_model_key(kv.key)] = kv.value;
+    observed.insert_or_assign(hybrid_model_key(kv.key), kv.value);
   }
   checkers.scan_order("HybridStore scan of '" + prefix + "'", prefix, keys);
-  for (const StoreKey& key : model.keys()) {
-    if (is_hybrid_key(key) && raw_key_starts_with(key, prefix)) observed.try_emplace(key);
+  for (const StoreKey& key : model.keys_in(kHybridRawNamespace)) {
+    if (raw_key_starts_with(key, prefix)) observed.try_emplace(key);
   }
   for (const auto& [key, value] : observed) {
     checkers.read_value(key, value, issued_tick, completed_tick, op_index);

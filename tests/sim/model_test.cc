@@ -99,6 +99,45 @@ TEST(ModelTest, SettleMakesTheObservedValueTheBaseline) {
   EXPECT_EQ(model.settled_state().at(kKey), "a");
 }
 
+// Settling drops a key's history (its mutations are gone) and leaves every other key's as it
+// was, whatever order keys settle in.
+TEST(ModelTest, SettlingOneKeyKeepsTheOthersHistories) {
+  Model model;
+  const StoreKey other{"mon", "x", "k2"};
+  const uint64_t a = write(model, "a", 0);
+  const uint64_t b = model.begin(1, 0, "write", other, std::string("b"), true, true, 0);
+  const uint64_t c = write(model, "c", 2);
+  for (uint64_t id : {a, b, c}) model.complete(id, Status::ok_status(), 1);
+  model.settle(kKey, std::string("c"));
+  EXPECT_EQ(model.mutation(b).value, "b");
+  EXPECT_TRUE(model.allowed_now(kKey, true).allows(std::string("c")));
+  EXPECT_FALSE(model.allowed_now(kKey, true).allows(std::string("a")));
+  EXPECT_TRUE(model.allowed_now(other, true).allows(std::string("b")));
+  EXPECT_FALSE(model.allowed_now(other, true).allows(std::nullopt));
+  const uint64_t d = model.begin(3, 0, "write", other, std::string("d"), true, true, 2);
+  model.complete(d, Status::ok_status(), 3);
+  model.settle(other, std::string("d"));
+  EXPECT_TRUE(model.allowed_now(other, true).allows(std::string("d")));
+  EXPECT_FALSE(model.allowed_now(other, true).allows(std::string("b")));
+  EXPECT_TRUE(model.batches().empty());
+}
+
+TEST(ModelTest, KeysInListsOnePrimaryNamespaceInKeyOrder) {
+  Model model;
+  for (const StoreKey& key : {StoreKey{"app", "", "k1"}, StoreKey{"@hybrid", "votes", "h1"},
+                              StoreKey{"", "", "scorer"}, StoreKey{"@hybrid", "index", "h2"},
+                              StoreKey{"@versioned", "", "k0"}, StoreKey{"app", "cfg", "k0"}}) {
+    model.settle(key, std::nullopt);
+  }
+  EXPECT_EQ(model.keys_in("@hybrid"), (std::vector<StoreKey>{{"@hybrid", "index", "h2"},
+                                                             {"@hybrid", "votes", "h1"}}));
+  EXPECT_EQ(model.keys_in("app"),
+            (std::vector<StoreKey>{{"app", "", "k1"}, {"app", "cfg", "k0"}}));
+  EXPECT_EQ(model.keys_in(""), (std::vector<StoreKey>{{"", "", "scorer"}}));
+  EXPECT_TRUE(model.keys_in("mon").empty());
+  EXPECT_EQ(model.keys().size(), 6u);
+}
+
 TEST(ModelTest, WipedTierMayComeBackEmpty) {
   Model model;
   const StoreKey ephemeral{"", "", "scorer"};
