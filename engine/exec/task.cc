@@ -5,74 +5,46 @@
 #include "engine/exec/executor.h"
 #include "engine/exec/task.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TIERKV_PLAIN_FRAMES 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TIERKV_PLAIN_FRAMES 1
-#endif
-#endif
-
 namespace tierkv {
 namespace detail {
 
-#if defined(TIERKV_PLAIN_FRAMES)
-
-void* allocate_frame(size_t bytes) { return ::operator new(bytes); }
-void free_frame(void* frame, size_t) noexcept { ::operator delete(frame); }
-
-#else
-
 namespace {
 
-// Free frames by size class (16-byte steps up to kMaxPooledBytes), linked through their first
-// word. A frame freed on another thread than it was allocated on simply joins that thread's
-// lists. Nothing is returned to malloc before the thread ends: a thread keeps as many frames
-// as it once had alive at the same time.
-class FramePool {
- public:
-  static constexpr size_t kStep = 16;
-  static constexpr size_t kMaxPooledBytes = 4096;
-  static constexpr size_t kClasses = kMaxPooledBytes / kStep;
-
-  ~FramePool() {
-    for (void*& head : free_) {
+// Returns the thread's pooled frames to malloc when the thread ends. Constructed (and its
+// destructor registered) with the thread's first frame.
+struct FramePoolCleanup {
+  ~FramePoolCleanup() {
+    for (void*& head : frame_pool.heads) {
       while (head != nullptr) ::operator delete(std::exchange(head, *static_cast<void**>(head)));
     }
-    gone_ = true;
+    frame_pool.state = FramePool::State::kGone;
   }
-
-  void* allocate(size_t bytes) {
-    if (bytes > kMaxPooledBytes || gone_) return ::operator new(bytes);
-    const size_t index = (bytes - 1) / kStep;
-    void*& head = free_[index];
-    if (head == nullptr) return ::operator new((index + 1) * kStep);
-    return std::exchange(head, *static_cast<void**>(head));
-  }
-
-  void free(void* frame, size_t bytes) noexcept {
-    if (bytes > kMaxPooledBytes || gone_) {
-      ::operator delete(frame);
-      return;
-    }
-    void*& head = free_[(bytes - 1) / kStep];
-    *static_cast<void**>(frame) = head;
-    head = frame;
-  }
-
- private:
-  void* free_[kClasses] = {};
-  bool gone_ = false;  // the thread is ending: frames freed from now on go back to malloc
+  void start() { frame_pool.state = FramePool::State::kRunning; }
 };
 
-thread_local FramePool frame_pool;
+thread_local FramePoolCleanup frame_pool_cleanup;
+
+bool pooled(size_t bytes) {
+  if (frame_pool.state == FramePool::State::kUnused) frame_pool_cleanup.start();
+  return frame_pool.state == FramePool::State::kRunning && bytes <= FramePool::kMaxPooledBytes;
+}
 
 }  // namespace
 
-void* allocate_frame(size_t bytes) { return frame_pool.allocate(bytes); }
-void free_frame(void* frame, size_t bytes) noexcept { frame_pool.free(frame, bytes); }
+void* allocate_frame_slow(size_t bytes) {
+  if (!pooled(bytes)) return ::operator new(bytes);
+  // The class's list is empty: a new frame of the class's full size, so any frame of the
+  // class can reuse it.
+  return ::operator new((FramePool::class_of(bytes) + 1) * FramePool::kStep);
+}
 
-#endif
+void free_frame_slow(void* frame, size_t bytes) noexcept {
+  if (!pooled(bytes)) {
+    ::operator delete(frame);
+    return;
+  }
+  free_frame(frame, bytes);  // the pool runs now: the inline path takes it
+}
 
 std::coroutine_handle<> PromiseBase::finish_root(PromiseBase& root) noexcept {
   Executor* executor = root.executor;

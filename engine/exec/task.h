@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -41,9 +42,66 @@ class Task;
 
 namespace detail {
 
-// Frame memory: per-thread free lists by size class (see the header comment).
-void* allocate_frame(size_t bytes);
-void free_frame(void* frame, size_t bytes) noexcept;
+// Frame memory: per-thread free lists by size class (see the header comment), 16-byte steps up
+// to kMaxPooledBytes, linked through their first word. A frame freed on another thread than it
+// was allocated on simply joins that thread's lists. Nothing is returned to malloc before the
+// thread ends: a thread keeps as many frames as it once had alive at the same time. The lists
+// are a constant-initialised, trivially destructible thread-local, so taking or returning a
+// pooled frame is a few inline instructions; the first frame of a thread, an empty list, a
+// large frame and a thread that is ending go through the out-of-line *_slow functions.
+struct FramePool {
+  static constexpr size_t kStep = 16;
+  static constexpr size_t kMaxPooledBytes = 4096;
+  static constexpr size_t kClasses = kMaxPooledBytes / kStep;
+  // kUnused until the thread's first frame; kGone once its thread-exit clean-up returned the
+  // lists to malloc (frames then come from, and go back to, malloc directly).
+  enum class State : unsigned char { kUnused, kRunning, kGone };
+
+  static size_t class_of(size_t bytes) { return (bytes - 1) / kStep; }
+
+  State state = State::kUnused;
+  void* heads[kClasses] = {};  // each class's list of free frames
+};
+inline constinit thread_local FramePool frame_pool;
+
+void* allocate_frame_slow(size_t bytes);
+void free_frame_slow(void* frame, size_t bytes) noexcept;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TIERKV_PLAIN_FRAMES 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TIERKV_PLAIN_FRAMES 1
+#endif
+#endif
+
+inline void* allocate_frame(size_t bytes) {
+#if defined(TIERKV_PLAIN_FRAMES)
+  return ::operator new(bytes);  // under ASan: every frame from malloc, use after free visible
+#else
+  FramePool& pool = frame_pool;
+  if (pool.state == FramePool::State::kRunning && bytes <= FramePool::kMaxPooledBytes) {
+    void*& head = pool.heads[FramePool::class_of(bytes)];
+    if (head != nullptr) return std::exchange(head, *static_cast<void**>(head));
+  }
+  return allocate_frame_slow(bytes);
+#endif
+}
+
+inline void free_frame(void* frame, [[maybe_unused]] size_t bytes) noexcept {
+#if defined(TIERKV_PLAIN_FRAMES)
+  ::operator delete(frame);
+#else
+  FramePool& pool = frame_pool;
+  if (pool.state == FramePool::State::kRunning && bytes <= FramePool::kMaxPooledBytes) {
+    void*& head = pool.heads[FramePool::class_of(bytes)];
+    *static_cast<void**>(frame) = head;
+    head = frame;
+    return;
+  }
+  free_frame_slow(frame, bytes);
+#endif
+}
 
 struct PromiseBase {
   // Set by the first co_await of the task; null for a root (spawned) task.
