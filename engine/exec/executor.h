@@ -82,9 +82,10 @@ class Executor {
   virtual Task<void> yield() = 0;
 
   // Runs fn away from the event loop (production: a worker thread; simulation: inline after a
-  // seeded latency) and resumes the caller on the event loop once fn returned; what fn throws is
-  // rethrown in the caller. Returns an awaiter (no coroutine frame, no allocation); co_await it
-  // at once: it holds fn, and the caller's frame keeps both alive while fn is away.
+  // seeded latency) and resumes the caller on the event loop once fn returned, with fn's result
+  // (co_await yields it); what fn throws is rethrown in the caller. Returns an awaiter (no
+  // coroutine frame, no allocation); co_await it at once: it holds fn and the result, and the
+  // caller's frame keeps them alive while fn is away.
   // REQUIRES: fn does not touch state owned by the event loop without synchronisation.
   template <typename F>
   BlockingAwaiter<F> run_blocking(F fn) {
@@ -135,28 +136,46 @@ class Executor {
   std::exception_ptr escaped_;
 };
 
-// What Executor::run_blocking returns: awaiting it parks the caller in a BlockingCall that
-// refers to fn, both held here (in the caller's frame while it is suspended).
+// What Executor::run_blocking returns: awaiting it parks the caller in a BlockingCall whose
+// work is this awaiter's fn (and, when fn returns a value, storing it here), and yields fn's
+// result. Everything lives here, i.e. in the caller's frame while it is suspended.
 template <typename F>
 class [[nodiscard]] BlockingAwaiter {
  public:
+  using Result = std::invoke_result_t<F&>;
+
   BlockingAwaiter(Executor& executor, F fn) : executor_(executor), fn_(std::move(fn)) {}
   bool await_ready() const noexcept { return false; }
   template <typename P>
   void await_suspend(std::coroutine_handle<P> caller) {
     call_.caller = ParkedCoroutine::of(caller);
-    call_.set_work(fn_);
+    call_.set_work(*this);
     executor_.start_blocking(call_);
   }
-  void await_resume() { call_.rethrow_error(); }
+  Result await_resume() {
+    call_.rethrow_error();
+    if constexpr (!std::is_void_v<Result>) return std::move(*result_);
+  }
+
+  // The work: runs fn (away from the loop) and keeps its result.
+  void operator()() {
+    if constexpr (std::is_void_v<Result>) {
+      fn_();
+    } else {
+      result_.emplace(fn_());
+    }
+  }
 
  private:
+  struct NoResult {};
   Executor& executor_;
   F fn_;
+  std::conditional_t<std::is_void_v<Result>, NoResult, std::optional<Result>> result_;
   BlockingCall call_;
 };
 
-// Runs fn through run_blocking and returns its result.
+// Runs fn through run_blocking and returns its result, as a Task (for functions that return
+// one; a coroutine can co_await run_blocking itself and save this frame).
 template <typename F>
 Task<std::invoke_result_t<F&>> blocking(Executor& executor, F fn) {
   using R = std::invoke_result_t<F&>;

@@ -81,21 +81,37 @@ size_t SimExecutor::poll_ready() {
   return ran;
 }
 
+void SimExecutor::replace_first_timer(uint64_t deadline_us, BlockingCall* call) {
+  assert(deadline_us >= timers_.front().deadline_us && "timer deadline overflows the clock");
+  const Timer timer{deadline_us, next_sequence_++, call};
+  // Sift down from the top: the hole moves to the earlier child while that fires first.
+  const size_t size = timers_.size();
+  size_t hole = 0;
+  for (size_t child = 1; child < size; child = 2 * hole + 1) {
+    if (child + 1 < size && FiresLater{}(timers_[child], timers_[child + 1])) ++child;
+    if (!FiresLater{}(timer, timers_[child])) break;
+    timers_[hole] = timers_[child];
+    hole = child;
+  }
+  timers_[hole] = timer;
+}
+
 void SimExecutor::fire_next_timer() {
   assert(!timers_.empty());
-  std::pop_heap(timers_.begin(), timers_.end(), FiresLater{});
-  const Timer timer = timers_.back();
-  timers_.pop_back();
+  // The earliest timer stays on top while its work runs: anything added meanwhile fires later.
+  const Timer timer = timers_.front();
   clock_.advance_to(timer.deadline_us);  // asserts monotonic time
   trace_.mix("timer", timer.deadline_us, timer.sequence);
   BlockingCall& call = *timer.call;
-  // run_blocking's first timer: the work, then the latency back. Work that threw resumes the
-  // caller at once (it rethrows there).
+  // run_blocking's first timer: the work, then the latency back (that timer takes this one's
+  // place). Work that threw resumes the caller at once (it rethrows there).
   if (call.has_work() && call.run_work()) {
     ++steps_;
-    add_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &call);
+    replace_first_timer(clock_.now_us() + prng_.range(0, options_.blocking_latency_us_max), &call);
     return;
   }
+  std::pop_heap(timers_.begin(), timers_.end(), FiresLater{});
+  timers_.pop_back();
   // Resumes the coroutine here; it may suspend again before this returns.
   run_now(call.caller);
 }

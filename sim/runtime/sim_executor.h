@@ -125,6 +125,9 @@ class SimExecutor final : public Executor {
   };
 
   void add_timer(uint64_t deadline_us, BlockingCall* call);
+  // Replaces the earliest timer (just fired) by a new one, not earlier: one sift instead of a
+  // pop and a push; the order timers fire in is the same.
+  void replace_first_timer(uint64_t deadline_us, BlockingCall* call);
   // Runs ready chains until none is ready; returns how many ran.
   size_t poll_ready();
   void fire_next_timer();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -30,9 +31,12 @@ TEST(AsioExecutorTest, RunBlockingRunsOffTheLoopThreadAndResumesOnIt) {
     EXPECT_NE(worker, loop);
     EXPECT_EQ(std::this_thread::get_id(), loop);
     int value = co_await blocking(*ex, [] { return 41 + 1; });
-    co_return "answer " + std::to_string(value);
+    // run_blocking yields the work's result too (moved out: a move-only one works).
+    std::unique_ptr<int> boxed = co_await ex->run_blocking([] { return std::make_unique<int>(7); });
+    EXPECT_EQ(std::this_thread::get_id(), loop);
+    co_return "answer " + std::to_string(value) + " " + std::to_string(*boxed);
   };
-  EXPECT_EQ(run_sync(executor, task(&executor, loop_thread)), "answer 42");
+  EXPECT_EQ(run_sync(executor, task(&executor, loop_thread)), "answer 42 7");
 }
 
 TEST(AsioExecutorTest, AnExceptionInBlockingWorkIsRethrownInTheCaller) {
