@@ -24,9 +24,9 @@
 namespace tierkv {
 
 // A caller parked in Executor::run_blocking: the work to run away from the event loop (a
-// non-owning reference to the caller's callable, or none) and what it threw. Lives in the
-// awaiter, i.e. in the parked caller's frame. SimExecutor also parks its sleepers in one, with
-// no work.
+// non-owning reference to a callable in the caller's frame: its BlockingAwaiter; or none) and
+// what it threw. Lives in the awaiter, i.e. in the parked caller's frame. SimExecutor also
+// parks its sleepers in one, with no work.
 class BlockingCall {
  public:
   BlockingCall() = default;
