@@ -30,7 +30,7 @@ constexpr std::array<std::string_view, kOpKindCount> kOpKindNames = {
     "read",     "write",           "remove",       "list",         "list_walk",
     "cas",      "atomic_batch",    "snapshot",     "rollback",     "overlay_put",
     "overlay_finalize", "overlay_drop", "advance_clock", "maintenance", "commit_async",
-    "overlay_reserve"};
+    "overlay_reserve", "overlay_put_blocks"};
 
 std::string join(const std::string& path, std::string_view field) {
   return path.empty() ? std::string(field) : path + "." + std::string(field);
@@ -198,6 +198,12 @@ Status parse_op(const Json& j, const std::string& path, uint32_t clients, Op* op
   TIERKV_RETURN_IF_ERROR(read_string(j, path, "key", &op->key));
   TIERKV_RETURN_IF_ERROR(read_string_list(j, path, "keys", &op->keys));
   TIERKV_RETURN_IF_ERROR(read_u32(j, path, "value_bytes", kValueBytesMax, &op->value_bytes));
+  if (op->kind == OpKind::kOverlayPutBlocks &&
+      (op->value_bytes == 0 || op->value_bytes > kOverlayPutBlocksMax)) {
+    return field_error(join(path, "value_bytes"),
+                       "an overlay_put_blocks op puts 1.." + std::to_string(kOverlayPutBlocksMax) +
+                           " blocks, got " + std::to_string(op->value_bytes));
+  }
   return read_u64(j, path, "amount", UINT64_MAX, &op->amount);
 }
 

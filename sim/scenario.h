@@ -66,8 +66,12 @@ enum class OpKind : uint8_t {
   kMaintenance,     // overlay maintenance pass
   kCommitAsync,     // pipelined VersionedStore::commit_async calls, one per op.keys entry
   kOverlayReserve,  // reserve value_bytes of quota, put a block, release the reservation
+  kOverlayPutBlocks,  // a bulk upload: one put_blocks call of value_bytes blocks from index amount
 };
-inline constexpr int kOpKindCount = 16;
+inline constexpr int kOpKindCount = 17;
+// The most blocks one kOverlayPutBlocks op may put (a scenario file asking for more, or for
+// none, is an error naming the field); the workload draws 2..4.
+inline constexpr uint32_t kOverlayPutBlocksMax = 64;
 
 // One client operation. Which fields matter depends on kind; unused ones stay default.
 struct Op {

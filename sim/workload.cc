@@ -27,6 +27,7 @@ constexpr KindWeight kKindWeights[] = {
     {OpKind::kOverlayDrop, 2, false, true},     {OpKind::kMaintenance, 2, false, true},
     {OpKind::kCommitAsync, 3, true},
     {OpKind::kOverlayReserve, 3, false, true},
+    {OpKind::kOverlayPutBlocks, 2, false, true},
 };
 
 template <typename T, size_t N>
@@ -166,11 +167,14 @@ Op generate_op(Prng& prng, const Scenario& scenario) {
     case OpKind::kOverlayPut:  // key = tree, amount = block index
     case OpKind::kOverlayFinalize:
     case OpKind::kOverlayDrop:
-    case OpKind::kOverlayReserve:  // value_bytes = bytes reserved around the put
+    case OpKind::kOverlayReserve:     // value_bytes = bytes reserved around the put
+    case OpKind::kOverlayPutBlocks:   // value_bytes = how many blocks, from index amount
       op.key = "tree" + std::to_string(prng.uniform(kOverlayTrees));
       op.amount = prng.uniform(kOverlayBlockIndices);
       if (op.kind == OpKind::kOverlayReserve) {
         op.value_bytes = static_cast<uint32_t>(prng.range(50, kOverlayReserveBytesMax));
+      } else if (op.kind == OpKind::kOverlayPutBlocks) {
+        op.value_bytes = static_cast<uint32_t>(prng.range(2, 4));
       }
       break;
     default:

@@ -136,6 +136,17 @@ bool is_deleting(OverlayStore* overlays, const std::string& tree) {
   return info.has_value() && info->status == OverlayStatus::kDeleting;
 }
 
+// Reports a put acknowledged while tree was Deleting before and after it. Deleting never turns
+// back into Active (only gone, then a new create): Deleting before and after means the put
+// landed in the overlay being dropped, which must refuse it.
+void check_not_into_deleting(const ClientContext& c, OverlayStore* overlays,
+                             const std::string& tree, bool deleting_before,
+                             const std::string& put) {
+  if (deleting_before && is_deleting(overlays, tree) && !dead(c)) {
+    c.checkers->overlays({put + " was acknowledged while the overlay was Deleting"}, 0);
+  }
+}
+
 // Puts block block_index into tree. The put goes to the overlay first, as an uploader that
 // already created it would, and creates it only when it does not exist: so a put can meet an
 // overlay a crash left Deleting (it must be refused), which create_overlay would refuse first.
@@ -145,18 +156,49 @@ Task<Status> put_into_overlay(ClientContext c, OverlayStore* overlays, std::stri
   std::string bytes = overlay_block(block_index);
   const bool deleting_before = is_deleting(overlays, tree);
   Status status = co_await overlays->put_block(tree, index, bytes);
-  if (status.ok() && deleting_before && is_deleting(overlays, tree) && !dead(c)) {
-    // Deleting never turns back into Active (only gone, then a new create): Deleting before
-    // and after means the put landed in the overlay being dropped, which must refuse it.
-    c.checkers->overlays({"put_block " + tree + "/" + std::to_string(index) +
-                          " was acknowledged while the overlay was Deleting"},
-                         0);
+  if (status.ok()) {
+    check_not_into_deleting(c, overlays, tree, deleting_before,
+                            "put_block " + tree + "/" + std::to_string(index));
   }
   if (!status.is_not_found()) co_return status;
   status = co_await overlays->create_overlay(tree, now_us(c) + kOverlayLifetimeUs, false);
   if (!status.ok()) co_return status;
   status = co_await overlays->put_block(tree, index, std::move(bytes));
   co_return status;
+}
+
+// One put_blocks call of blocks first_index .. first_index + count - 1 into tree; judges what
+// it says it stored: at most the call's blocks, OK iff all of them, none acknowledged into a
+// Deleting overlay. What is stored after a failure or a crash (a prefix of the call's blocks,
+// each block whole) is judged by the overlays checker at the next quiescent point.
+Task<PutBlocksResult> put_blocks_once(ClientContext c, OverlayStore* overlays, std::string tree,
+                                      uint32_t first_index, uint32_t count) {
+  std::vector<std::string> blocks;
+  for (uint32_t i = 0; i < count; ++i) blocks.push_back(overlay_block(first_index + i));
+  const bool deleting_before = is_deleting(overlays, tree);
+  PutBlocksResult result = co_await overlays->put_blocks(tree, first_index, std::move(blocks));
+  const std::string call = "put_blocks " + tree + "/" + std::to_string(first_index) + "+" +
+                           std::to_string(count);
+  if (!dead(c) && (result.stored > count || result.status.ok() != (result.stored == count))) {
+    c.checkers->overlays({call + " reported " + std::to_string(result.stored) +
+                          " blocks stored with status " + result.status.to_string()},
+                         0);
+  }
+  if (result.stored > 0) check_not_into_deleting(c, overlays, tree, deleting_before, call);
+  co_return result;
+}
+
+// A bulk upload (OpKind::kOverlayPutBlocks): put_blocks into tree, creating the overlay only
+// when the call found none, as put_into_overlay does for one block.
+Task<Status> bulk_put_into_overlay(ClientContext c, OverlayStore* overlays, std::string tree,
+                                   uint64_t first_index, uint32_t count) {
+  const auto first = static_cast<uint32_t>(first_index);
+  PutBlocksResult result = co_await put_blocks_once(c, overlays, tree, first, count);
+  if (!result.status.is_not_found() || result.stored > 0) co_return result.status;
+  Status status = co_await overlays->create_overlay(tree, now_us(c) + kOverlayLifetimeUs, false);
+  if (!status.ok()) co_return status;
+  result = co_await put_blocks_once(c, overlays, tree, first, count);
+  co_return result.status;
 }
 
 // An upload under a reservation: reserve(value_bytes), put, release(value_bytes) whatever the
@@ -185,6 +227,8 @@ Task<void> do_overlay(ClientContext c, uint64_t index) {
     status = co_await put_into_overlay(c, overlays, op.key, op.amount);
   } else if (op.kind == OpKind::kOverlayReserve) {
     status = co_await reserved_put(c, overlays, index);
+  } else if (op.kind == OpKind::kOverlayPutBlocks) {
+    status = co_await bulk_put_into_overlay(c, overlays, op.key, op.amount, op.value_bytes);
   } else if (op.kind == OpKind::kOverlayFinalize) {
     const std::string temp = op.key + "_tmp" + std::to_string(index);
     status = co_await overlays->create_overlay(temp, now_us(c) + kOverlayLifetimeUs, true);
@@ -274,6 +318,7 @@ Task<void> execute_op(ClientContext c, uint64_t index) {
     case OpKind::kOverlayFinalize:
     case OpKind::kOverlayDrop:
     case OpKind::kOverlayReserve:
+    case OpKind::kOverlayPutBlocks:
     case OpKind::kMaintenance: co_await do_overlay(c, index); break;
     case OpKind::kCommitAsync: co_await do_commit_async(c, index); break;
     default:

@@ -13,6 +13,7 @@
 
 #include "sim/checkers.h"
 #include "sim/runner.h"
+#include "sim/runner_observer.h"
 #include "sim/scenario.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -70,6 +71,48 @@ TEST(CoverageOverlays, ReservedUploadsAndInterruptedDropsPass) {
   }
   EXPECT_GT(reserve_ops, 0u);
   EXPECT_GT(overlay_checks, 0u);
+}
+
+// Bulk uploads (OpKind::kOverlayPutBlocks: one OverlayStore::put_blocks call of 2-4 blocks)
+// run in overlay worlds under crashes and EIO; most are acknowledged, and the overlays checker
+// (store consistency after every crash, nothing stored into a Deleting overlay, put_blocks'
+// answer consistent with what it stored) holds.
+class OpCounter : public RunObserver {
+ public:
+  void op_finished(uint64_t, const Op& op, StatusCode code, bool, uint64_t,
+                   const RunStats&) override {
+    if (op.kind != OpKind::kOverlayPutBlocks) return;
+    ++finished;
+    if (code == StatusCode::kOk) ++acknowledged;
+  }
+  uint64_t finished = 0;
+  uint64_t acknowledged = 0;
+};
+
+TEST(CoverageOverlays, BulkUploadsRunUnderCrashesAndPass) {
+  const uint64_t seeds = long_mode() ? 300 : 40;
+  size_t bulk_ops = 0;
+  uint64_t crashes = 0;
+  OpCounter counter;
+  ScopedRunObserver observe(&counter);
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    Scenario scenario =
+        generate_scenario(seed, options_with(150, {FaultKind::kCrash, FaultKind::kIoError}));
+    if (!scenario.world.overlay_store) continue;  // a third of the seeds have overlays
+    for (const Op& op : scenario.ops) {
+      if (op.kind != OpKind::kOverlayPutBlocks) continue;
+      ++bulk_ops;
+      EXPECT_GE(op.value_bytes, 2u);
+      EXPECT_LE(op.value_bytes, 4u);
+    }
+    const RunResult result = run_scenario(scenario);
+    ASSERT_TRUE(result.ok()) << "seed " << seed << describe(result);
+    crashes += result.stats.crashes;
+  }
+  EXPECT_GT(bulk_ops, 0u);
+  EXPECT_GT(counter.finished, 0u);
+  EXPECT_GT(counter.acknowledged * 2, counter.finished);  // most uploads store every block
+  EXPECT_GT(crashes, 0u);
 }
 
 // BUGGIFY: with the fault on at the highest rate, the engine's points fire, each named in the

@@ -76,6 +76,20 @@ TEST(ScenarioJson, NamesTheOffendingField) {
   expect_error(parse_edited([](auto& j) { j["clients"] = 0; }), "clients: must be at least 1");
   expect_error(parse_edited([](auto& j) { j["ops"] = nlohmann::json::object(); }),
                "ops: expected an array");
+  expect_error(parse_edited([](auto& j) {
+                 j["ops"][0]["kind"] = "overlay_put_blocks";
+                 j["ops"][0]["value_bytes"] = 0;
+               }),
+               "ops[0].value_bytes: an overlay_put_blocks op puts 1..64 blocks, got 0");
+  expect_error(parse_edited([](auto& j) {
+                 j["ops"][0]["kind"] = "overlay_put_blocks";
+                 j["ops"][0]["value_bytes"] = 65;
+               }),
+               "ops[0].value_bytes: an overlay_put_blocks op puts 1..64 blocks, got 65");
+  EXPECT_TRUE(parse_edited([](auto& j) {
+                j["ops"][0]["kind"] = "overlay_put_blocks";
+                j["ops"][0]["value_bytes"] = 4;
+              }).ok());
 }
 
 TEST(ScenarioJson, RejectsUnknownAndMissingFields) {
@@ -204,7 +218,9 @@ rc::Gen<Op> gen_op(uint32_t clients) {
     op.secondary_namespace = *gen_name();
     op.key = *gen_name();
     op.keys = *rc::gen::container<std::vector<std::string>>(gen_name());
-    op.value_bytes = *rc::gen::inRange<uint32_t>(0, 1u << 20);
+    op.value_bytes = op.kind == OpKind::kOverlayPutBlocks
+                         ? *rc::gen::inRange<uint32_t>(1, kOverlayPutBlocksMax + 1)
+                         : *rc::gen::inRange<uint32_t>(0, 1u << 20);
     op.amount = *rc::gen::arbitrary<uint64_t>();
     return op;
   });
