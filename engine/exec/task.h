@@ -272,13 +272,14 @@ class UniqueFunction {
 // coroutine itself: awaiting it costs no frame.
 //
 // REQUIRES (g++ 12 bug, applies to every co_await, not only this one): an argument written as
-// a braced aggregate temporary (`f(WalRecord{...})`) or as a lambda expression, directly inside
-// a co_await expression, is destroyed once more than it is constructed (checked with an
-// instance counter: it ends at -1): a captured shared_ptr is released one time too many, a
-// std::string member freed twice. Function-call results, named objects (moved or copied) and
-// non-aggregate temporaries are fine. So inside co_await: lambdas passed here or to
-// Executor::run_blocking capture only trivially destructible things (pointers, references,
-// integers); build aggregates in a named variable first and pass std::move(name).
+// a braced aggregate temporary (`f(WalRecord{...})`), as a lambda expression, or as a
+// conditional expression (`f(c ? a : b)` with class-type operands), directly inside a co_await
+// expression, is destroyed once more than it is constructed (checked with an instance counter:
+// it ends at -1): a captured shared_ptr is released one time too many, a std::string member
+// freed twice. Function-call results, named objects (moved or copied) and non-aggregate
+// temporaries are fine. So inside co_await: lambdas passed here or to Executor::run_blocking
+// capture only trivially destructible things (pointers, references, integers); build
+// aggregates and conditional values in a named variable first and pass std::move(name).
 template <typename Register>
 class [[nodiscard]] ResumeAwaiter {
  public:
