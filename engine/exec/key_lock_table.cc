@@ -15,16 +15,6 @@ size_t KeyLockTable::waiters(std::string_view key) const {
   return entry == entries_.end() ? 0 : entry->second.mutex.waiters();
 }
 
-KeyLockTable::Entries::iterator KeyLockTable::entry_for(std::string_view key) {
-  const Entries::iterator at = entries_.lower_bound(key);
-  if (at != entries_.end() && at->first == key) return at;
-  if (spare_.empty()) return entries_.try_emplace(at, std::string(key));
-  Entries::node_type node = std::move(spare_.back());
-  spare_.pop_back();
-  node.key().assign(key);  // reuses the spare key's buffer
-  return entries_.insert(at, std::move(node));
-}
-
 void KeyLockTable::release(Entries::iterator entry) {
   if (destroying_) return;
   assert(entry->second.users > 0);
@@ -33,11 +23,7 @@ void KeyLockTable::release(Entries::iterator entry) {
   if (--entry->second.users == 0) {
     // The last user: nobody waits, so unlock() really freed the mutex.
     assert(!entry->second.mutex.locked());
-    if (spare_.size() < kSpareNodes) {
-      spare_.push_back(entries_.extract(entry));
-    } else {
-      entries_.erase(entry);
-    }
+    spare_.erase(entries_, entry);  // an idle mutex with no users: reusable as is
   }
 }
 

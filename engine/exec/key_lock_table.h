@@ -7,8 +7,8 @@
 //     removes the entry, so size() returns to 0 once the table is idle (the table does not
 //     grow with the number of keys ever locked).
 //   - Entries live in a std::map: nothing depends on hash order (deterministic in simulation).
-//     A pruned entry's node is kept (up to kSpareNodes) and reused by the next new key, so a
-//     lock of an idle key allocates no map node.
+//     A pruned entry's node is kept (SpareMapNodes) and reused by the next new key, so a lock
+//     of an idle key allocates no map node.
 //
 // Thread-safety: none; used from coroutines of one event loop, like AsyncMutex.
 // Lifetime: the table must outlive every guard and every pending lock(). Destroying it with
@@ -23,8 +23,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
+#include "engine/core/spare_map_nodes.h"
 #include "engine/exec/async_mutex.h"
 #include "engine/exec/task.h"
 
@@ -61,14 +61,10 @@ class KeyLockTable {
   };
   using Entries = std::map<std::string, Entry, std::less<>>;
 
-  static constexpr size_t kSpareNodes = 16;
-
-  // key's entry, made (from a spare node if there is one) when nobody holds or waits for key.
-  Entries::iterator entry_for(std::string_view key);
   void release(Entries::iterator entry);
 
   Entries entries_;
-  std::vector<Entries::node_type> spare_;  // pruned entries' nodes: idle mutexes, no users
+  SpareMapNodes<Entries> spare_;  // pruned entries' nodes: idle mutexes, no users
   bool destroying_ = false;
 };
 
@@ -116,7 +112,7 @@ class [[nodiscard]] KeyLockTable::Acquire {
   Acquire(KeyLockTable* table, std::string_view key) : table_(table), key_(key) {}
   bool await_ready() {
     assert(!table_->destroying_);
-    entry_ = table_->entry_for(key_);
+    entry_ = table_->spare_.find_or_insert(table_->entries_, key_).first;
     ++entry_->second.users;
     // std::map nodes never move, so entry_ stays valid while we wait: users > 0 keeps it alive.
     return entry_->second.mutex.lock().await_ready();

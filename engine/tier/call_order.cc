@@ -6,18 +6,8 @@
 namespace tierkv {
 
 CallOrder::Ticket CallOrder::begin(std::string key) {
-  auto entry = entries_.lower_bound(key);
-  if (entry == entries_.end() || entry->first != key) {
-    if (spare_nodes_.empty()) {
-      entry = entries_.emplace_hint(entry, std::move(key), Entry{});
-    } else {
-      Entries::node_type node = std::move(spare_nodes_.back());
-      spare_nodes_.pop_back();
-      node.key() = std::move(key);
-      node.mapped() = Entry{};
-      entry = entries_.insert(entry, std::move(node));
-    }
-  }
+  auto [entry, inserted] = spare_nodes_.find_or_insert(entries_, key);
+  if (inserted) entry->second = Entry{};  // a spare node keeps its released entry's counts
   ++entry->second.tickets_alive;
   const uint64_t sequence = next_sequence_++;
   assert(sequence > entry->second.completed_sequence_max);
@@ -42,11 +32,7 @@ void CallOrder::complete(const Ticket& ticket) {
 void CallOrder::release(Entries::iterator entry) {
   assert(entry->second.tickets_alive > 0);
   if (--entry->second.tickets_alive != 0) return;
-  if (spare_nodes_.size() < kSpareNodesMax) {
-    spare_nodes_.push_back(entries_.extract(entry));
-  } else {
-    entries_.erase(entry);
-  }
+  spare_nodes_.erase(entries_, entry);
 }
 
 CallOrder::Ticket::Ticket(Ticket&& other) noexcept

@@ -19,7 +19,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <vector>
+
+#include "engine/core/spare_map_nodes.h"
 
 namespace tierkv {
 
@@ -54,9 +55,7 @@ class CallOrder {
 
   Entries entries_;
   // Nodes of released entries, reused by begin(): a call on an idle key allocates nothing.
-  // At most kSpareNodesMax (the calls usually in flight at once) are kept.
-  static constexpr size_t kSpareNodesMax = 16;
-  std::vector<Entries::node_type> spare_nodes_;
+  SpareMapNodes<Entries> spare_nodes_;
   uint64_t next_sequence_ = 1;
 };
 
