@@ -178,14 +178,7 @@ class [[nodiscard]] BlockingAwaiter {
 // one; a coroutine can co_await run_blocking itself and save this frame).
 template <typename F>
 Task<std::invoke_result_t<F&>> blocking(Executor& executor, F fn) {
-  using R = std::invoke_result_t<F&>;
-  if constexpr (std::is_void_v<R>) {
-    co_await executor.run_blocking([&fn] { fn(); });
-  } else {
-    std::optional<R> result;
-    co_await executor.run_blocking([&result, &fn] { result.emplace(fn()); });
-    co_return std::move(*result);
-  }
+  co_return co_await executor.run_blocking(std::move(fn));
 }
 
 // Blocking facade: runs task to completion on executor's loop and returns its value.
